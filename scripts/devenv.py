@@ -123,7 +123,7 @@ def build_tree() -> Path:
     ansible-test insists on a real (not symlinked) path and on dependencies in the same root.
     Returns the collections root (the directory holding ``ansible_collections``).
     """
-    root = WORK / "tree"
+    root = WORK / "trees" / os.environ.get("MWOPS_TREE", "default")
     coll = root / "ansible_collections" / "mwops" / "ssm"
     if coll.exists():
         shutil.rmtree(coll)
