@@ -94,7 +94,7 @@ def ensure_amazon_aws() -> Path:
         log(f"downloading {ANSIBLE_PACKAGE} (for amazon.aws only)")
         subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
                         ANSIBLE_PACKAGE, "-d", str(downloads)], check=True)
-        wheels = [w for w in sorted(downloads.glob(f"ansible-{wanted}-*.whl"))]
+        wheels = sorted(downloads.glob(f"ansible-{wanted}-*.whl"))
     if target.exists():
         shutil.rmtree(target)
     with zipfile.ZipFile(wheels[0]) as z:
