@@ -13,7 +13,6 @@ failure, and ends with one line: ``summary: N passed, N failed, N skipped``.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -39,10 +38,10 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> int:
     """Run a command, stream its output to the terminal and to a log file."""
     print(f"$ {' '.join(cmd)}", flush=True)
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as fh, subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                                                stderr=subprocess.STDOUT, text=True) as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
+    with log.open("w") as fh, subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
+        for line in proc.stdout or ():
             sys.stdout.write(line)
             fh.write(line)
         return proc.wait()
