@@ -16,8 +16,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
-from typing import Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -93,12 +92,20 @@ class CronSchedule:
     months: Tuple[int, ...]
     day_of_week: Optional[DayOfWeekRule]  # None when '?'
     years: Tuple[int, ...] = field(repr=False)
+    _days_cache: Dict[Tuple[int, int], Tuple[int, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     kind = "cron"
 
     def matching_days(self, year: int, month: int) -> Tuple[int, ...]:
         """Days of ``month`` that match the day fields (cached: months repeat a lot)."""
-        return _matching_days(self.day_of_month, self.day_of_week, year, month)
+        key = (year, month)
+        days = self._days_cache.get(key)
+        if days is None:
+            days = _matching_days(self.day_of_month, self.day_of_week, year, month)
+            self._days_cache[key] = days
+        return days
 
     def iter_local(self, start: datetime) -> Iterator[datetime]:
         """Naive wall-clock datetimes matching the fields, ascending, at or after ``start``.
@@ -135,7 +142,6 @@ def aws_weekday(year: int, month: int, day: int) -> int:
     return (calendar.weekday(year, month, day) + 1) % 7 + 1
 
 
-@lru_cache(maxsize=4096)
 def _matching_days(
     dom: Optional[DayOfMonthRule], dow: Optional[DayOfWeekRule], year: int, month: int
 ) -> Tuple[int, ...]:
@@ -353,21 +359,21 @@ def _parse_day_of_week(text: str) -> DayOfWeekRule:
 
 def _check_min_interval(schedule: CronSchedule) -> None:
     if len(schedule.seconds) > 1:
-        raise _too_fast(schedule, "seconds", "more than one value in the seconds field runs less than a minute apart")
+        raise _too_fast("seconds", "more than one value in the seconds field runs less than a minute apart")
     minutes = schedule.minutes
     gaps = [later - earlier for earlier, later in zip(minutes, minutes[1:])]
     if gaps and min(gaps) * 60 < MIN_INTERVAL_SECONDS:
-        raise _too_fast(schedule, "minutes", f"runs {min(gaps)} minute(s) apart")
+        raise _too_fast("minutes", f"runs {min(gaps)} minute(s) apart")
     around_hour = 60 - minutes[-1] + minutes[0]
     if around_hour * 60 < MIN_INTERVAL_SECONDS and _consecutive_hours_possible(schedule):
         raise _too_fast(
-            schedule, "minutes", f"runs {around_hour} minute(s) apart across the hour (minute {minutes[-1]} then {minutes[0]})"
+            "minutes", f"runs {around_hour} minute(s) apart across the hour (minute {minutes[-1]} then {minutes[0]})"
         )
 
 
-def _too_fast(schedule: CronSchedule, field: str, detail: str) -> ScheduleError:
+def _too_fast(field_name: str, detail: str) -> ScheduleError:
     return ScheduleError(
-        field, f"{detail}; AWS does not support cron expressions that run more often than every 5 minutes"
+        field_name, f"{detail}; AWS does not support cron expressions that run more often than every 5 minutes"
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -270,6 +271,49 @@ def _plus_hours(moment: datetime, hours: int) -> datetime:
     return (moment.astimezone(UTC) + timedelta(hours=hours)).astimezone(moment.tzinfo)
 
 
+@lru_cache(maxsize=65536)
+def _steady_month(tz: tzinfo, year: int, month: int) -> bool:
+    """True when the zone's UTC offset is the same all month (no DST change inside it)."""
+    first = datetime(year, month, 1, tzinfo=tz)
+    following = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+    offsets = {moment.replace(fold=fold).utcoffset() for moment in (first, following) for fold in (0, 1)}
+    return len(offsets) == 1
+
+
+class _ZoneClock:
+    """Wall-clock ↔ instant conversions in one zone, fast in months without a UTC-offset change.
+
+    Almost every month has no DST transition; there a wall time always exists, is never
+    repeated, and wall-clock arithmetic equals elapsed time, so the slow checks are skipped.
+    """
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self._month = (0, 0)
+        self._month_steady = False
+
+    def _steady(self, year: int, month: int) -> bool:
+        if (year, month) != self._month:
+            self._month = (year, month)
+            self._month_steady = _steady_month(self.tz, year, month)
+        return self._month_steady
+
+    def localize(self, naive: datetime) -> Optional[datetime]:
+        """The aware instant of a wall time: None when it does not exist, the first when repeated."""
+        if self._steady(naive.year, naive.month):
+            return naive.replace(tzinfo=self.tz)
+        if not _exists(naive, self.tz):
+            return None
+        return _localize(naive, self.tz)
+
+    def plus(self, moment: datetime, elapsed: timedelta) -> datetime:
+        """``moment + elapsed`` as elapsed time, expressed in the zone."""
+        wall = moment + elapsed
+        if wall.month == moment.month and self._steady(moment.year, moment.month):
+            return wall
+        return (moment.astimezone(UTC) + elapsed).astimezone(self.tz)
+
+
 # ---------------------------------------------------------------------------------------------
 # Validation
 
@@ -362,32 +406,36 @@ def iter_occurrences(spec: WindowSchedule, after: datetime) -> Iterator[Occurren
         raise ValueError("after must be timezone-aware")
     start_date = parse_instant(spec.start_date, tz) if spec.start_date is not None else None
     end_date = parse_instant(spec.end_date, tz) if spec.end_date is not None else None
-    return _with_intervals(_starts(schedule, tz, spec, after, start_date, end_date), spec)
+    clock = _ZoneClock(tz)
+    return _with_intervals(_starts(schedule, clock, spec, after, start_date, end_date), spec, clock)
 
 
-def _with_intervals(starts: Iterator[datetime], spec: WindowSchedule) -> Iterator[Occurrence]:
-    for start in starts:
-        if spec.duration is None:
+def _with_intervals(starts: Iterator[datetime], spec: WindowSchedule, clock: _ZoneClock) -> Iterator[Occurrence]:
+    if spec.duration is None:
+        for start in starts:
             yield Occurrence(start=start, end=None, last_task_start=None)
-            continue
-        end = _plus_hours(start, spec.duration)
-        yield Occurrence(start=start, end=end, last_task_start=_plus_hours(end, -(spec.cutoff or 0)))
+        return
+    duration = timedelta(hours=spec.duration)
+    before_end = timedelta(hours=-(spec.cutoff or 0))
+    for start in starts:
+        end = clock.plus(start, duration)
+        yield Occurrence(start=start, end=end, last_task_start=clock.plus(end, before_end) if spec.cutoff else end)
 
 
 def _starts(
     schedule: Schedule,
-    tz: tzinfo,
+    clock: _ZoneClock,
     spec: WindowSchedule,
     after: datetime,
     start_date: Optional[datetime],
     end_date: Optional[datetime],
 ) -> Iterator[datetime]:
     if isinstance(schedule, CronSchedule):
-        candidates = _cron_starts(schedule, tz, spec, after, start_date)
+        candidates = _cron_starts(schedule, clock, spec, after, start_date)
     elif isinstance(schedule, RateSchedule):
-        candidates = _rate_starts(schedule, tz, spec, after, start_date)
+        candidates = _rate_starts(schedule, clock.tz, spec, after, start_date)
     else:
-        candidates = _at_starts(schedule, tz, after)
+        candidates = _at_starts(schedule, clock.tz, after)
     for start in candidates:
         if end_date is not None and start > end_date:
             return
@@ -397,7 +445,7 @@ def _starts(
 
 
 def _cron_starts(
-    schedule: CronSchedule, tz: tzinfo, spec: WindowSchedule, after: datetime, start_date: Optional[datetime]
+    schedule: CronSchedule, clock: _ZoneClock, spec: WindowSchedule, after: datetime, start_date: Optional[datetime]
 ) -> Iterator[datetime]:
     """Base cron matches (wall clock in ``tz``) plus the offset in calendar days.
 
@@ -414,20 +462,27 @@ def _cron_starts(
     if start_date is not None:
         earliest = max(earliest, start_date - timedelta(days=offset_days + 1))
     earliest = max(earliest, base_floor)
-    search_from = earliest.astimezone(tz).replace(tzinfo=None, microsecond=0) + timedelta(seconds=1)
+    search_from = earliest.astimezone(clock.tz).replace(tzinfo=None, microsecond=0) + timedelta(seconds=1)
     if search_from.year > schedule.years[-1]:
         return
+    offset = timedelta(days=offset_days)
+    past_floor = past_after = False  # both checks hold for good once true: instants only grow
     for base in schedule.iter_local(search_from):
-        if not _exists(base, tz):
+        base_instant = clock.localize(base)
+        if base_instant is None:
             continue
-        if _localize(base, tz) <= base_floor:
-            continue  # repeated hour: the first instance was at or before the floor
-        run = base + timedelta(days=offset_days) if offset_days else base
-        if offset_days and not _exists(run, tz):
+        if not past_floor:
+            if base_instant <= base_floor:
+                continue  # repeated hour: the first instance was at or before the floor
+            past_floor = True
+        start = clock.localize(base + offset) if offset_days else base_instant
+        if start is None:
             continue
-        start = _localize(run, tz)
-        if start > after:
-            yield start
+        if not past_after:
+            if start <= after:
+                continue
+            past_after = True
+        yield start
 
 
 def _rate_starts(
