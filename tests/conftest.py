@@ -28,3 +28,38 @@ def _collection_root() -> Path:
 for _path in (str(_collection_root()), str(COLLECTION / "tests" / "sandbox")):
     if _path not in sys.path:
         sys.path.insert(0, _path)
+
+
+# ---------------------------------------------------------------------------------------------
+# The loopback SSM endpoint (tests/sandbox/mwsandbox): one in-process server per test session.
+
+import pytest  # noqa: E402  pylint: disable=wrong-import-position
+
+for _name, _value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                      ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")):
+    os.environ.setdefault(_name, _value)
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """The running sandbox: ``.endpoint``, ``.requests()``, ``.reset_requests()``, ``.reset()``,
+    ``.set_faults(throttle_rate=0.0, seed=None, operations=None)``. State is shared across the
+    session: call ``sandbox.reset()`` in tests that need an empty account."""
+    import mwsandbox  # pylint: disable=import-outside-toplevel
+
+    server = mwsandbox.start(host="127.0.0.1", port=0)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def ssm_client(sandbox):
+    """A boto3 SSM client for the sandbox (us-east-1, no retries so faults surface)."""
+    import boto3  # pylint: disable=import-outside-toplevel
+    from botocore.config import Config  # pylint: disable=import-outside-toplevel
+
+    return boto3.client("ssm", endpoint_url=sandbox.endpoint, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing",
+                        config=Config(retries={"max_attempts": 1}))

@@ -1,0 +1,49 @@
+"""Talk to a running sandbox's control endpoints over HTTP (works against another process)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any, Dict, List, Optional, Sequence
+
+
+class SandboxClient:
+    """Request log, fault injection and reset of the sandbox at ``endpoint``."""
+
+    def __init__(self, endpoint: str, timeout: float = 10.0) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self._timeout = timeout
+        # Loopback only: never route control calls through a proxy from the environment.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def _call(self, method: str, path: str, payload: Optional[Dict[str, Any]] = None) -> Any:
+        data = json.dumps(payload).encode() if payload is not None else (b"" if method == "POST" else None)
+        request = urllib.request.Request(self.endpoint + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with self._opener.open(request, timeout=self._timeout) as response:
+            text = response.read().decode() or "null"
+        return json.loads(text) if text.lstrip().startswith(("{", "[")) else text
+
+    def requests(self) -> List[Dict[str, Any]]:
+        """AWS API calls since the last reset: ``{"operation", "write", "service", "throttled", "status"}``."""
+        return self._call("GET", "/mwsandbox/requests")
+
+    def reset_requests(self) -> None:
+        self._call("POST", "/mwsandbox/requests/reset")
+
+    def write_requests(self) -> List[str]:
+        """Names of the writing calls since the last reset (the common assertion)."""
+        return [r["operation"] for r in self.requests() if r["write"]]
+
+    def set_faults(self, throttle_rate: float = 0.0, seed: Optional[int] = None,
+                   operations: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        """Answer a share of calls (only ``operations`` if given) with ThrottlingException; 0 disables."""
+        spec = {"throttle_rate": throttle_rate, "seed": seed, "operations": list(operations) if operations else None}
+        return self._call("POST", "/mwsandbox/faults", spec)
+
+    def faults(self) -> Dict[str, Any]:
+        return self._call("GET", "/mwsandbox/faults")
+
+    def reset(self) -> None:
+        """Wipe all AWS state (moto's reset), the request log and the fault switch."""
+        self._call("POST", "/moto-api/reset")

@@ -1,0 +1,75 @@
+"""Run the sandbox: moto's WSGI app behind ``SandboxApp`` on a werkzeug threaded server."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Optional
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from . import _ssm_ext
+from ._app import SandboxApp
+from ._client import SandboxClient
+
+LOOPBACK = "127.0.0.1"
+
+
+def install() -> None:
+    """Patch moto's SSM backend in this process (also usable under ``moto.mock_aws``)."""
+    _ssm_ext.install()
+
+
+def build_app() -> SandboxApp:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    install()
+    return SandboxApp(DomainDispatcherApplication(create_backend_app))
+
+
+def _quiet_handler(verbose: bool) -> Any:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class Handler(MotoRequestHandler):
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            if verbose:
+                super().log_request(code, size)
+
+    return Handler
+
+
+def make_sandbox_server(host: str = LOOPBACK, port: int = 0, verbose: bool = False) -> BaseWSGIServer:
+    if host not in (LOOPBACK, "localhost", "::1"):
+        raise ValueError("the sandbox binds to the loopback interface only, not %r" % host)
+    return make_server(host, port, build_app(), threaded=True, request_handler=_quiet_handler(verbose))
+
+
+class Sandbox(SandboxClient):
+    """A sandbox server running in a background thread of this process."""
+
+    def __init__(self, host: str = LOOPBACK, port: int = 0, verbose: bool = False) -> None:
+        self._server = make_sandbox_server(host, port, verbose)
+        bound_host, bound_port = self._server.server_address[:2]
+        super().__init__("http://%s:%d" % (bound_host, bound_port))
+        self.host, self.port = str(bound_host), int(bound_port)
+        self._thread: Optional[threading.Thread] = threading.Thread(
+            target=self._server.serve_forever, name="mwsandbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+        self._thread = None
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def start(host: str = LOOPBACK, port: int = 0, verbose: bool = False) -> Sandbox:
+    """Start a sandbox in this process; ``port=0`` picks a free port (see ``.endpoint``)."""
+    return Sandbox(host, port, verbose)
