@@ -13,7 +13,7 @@ Pure standard-library code: no Ansible, no boto3.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
@@ -95,7 +95,9 @@ class WindowSchedule:
     end_date: Optional[str] = None
     duration: Optional[int] = None
     cutoff: Optional[int] = None
-    created_at: Optional[datetime] = None  # rate anchor when no start_date (spec A.3)
+    # When the window was created: the rate anchor without a (future) start_date (spec A.3) and the
+    # start of the offset "period rule" (spec A.6). Unknown: the evaluation instant stands in.
+    created_at: Optional[datetime] = None
 
 
 @dataclass(frozen=True)
@@ -406,6 +408,8 @@ def iter_occurrences(spec: WindowSchedule, after: datetime) -> Iterator[Occurren
         raise ValueError("after must be timezone-aware")
     start_date = parse_instant(spec.start_date, tz) if spec.start_date is not None else None
     end_date = parse_instant(spec.end_date, tz) if spec.end_date is not None else None
+    if spec.created_at is not None:  # accept the ISO text SSM returns as well as a datetime
+        spec = replace(spec, created_at=parse_instant(spec.created_at))
     clock = _ZoneClock(tz)
     return _with_intervals(_starts(schedule, clock, spec, after, start_date, end_date), spec, clock)
 
