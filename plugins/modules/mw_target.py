@@ -1,0 +1,232 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mwops.ssm project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: mw_target
+short_description: Register, update or deregister a target of an SSM maintenance window
+version_added: 0.1.0
+description:
+  - Converges one target of an AWS Systems Manager maintenance window, identified by its O(name) within the window.
+  - Changes go through C(UpdateMaintenanceWindowTarget), so the target keeps its ID; only a change of O(resource_type)
+    registers a new target (SSM cannot change it in place).
+  - The definition is the full desired shape: options left out are cleared.
+  - Deregistering a target that a task still uses fails and names the task, unless O(force=true).
+  - The whole definition is validated (the SSM API constraints and cross-field rules) before the first write call.
+author:
+  - mwops maintainers (@mwops)
+options:
+  window:
+    description:
+      - Name of the maintenance window. One of O(window) and O(window_id) is required.
+      - Fails when several windows have this name; use O(window_id) then.
+    type: str
+    aliases: [window_name]
+  window_id:
+    description:
+      - ID of the maintenance window (V(mw-...)).
+    type: str
+  name:
+    description:
+      - Name of the window target, its identity within the window (3 to 128 letters, digits, V(_), V(-) or V(.)).
+      - Required unless C(window_target_id) is given.
+    type: str
+  description:
+    description:
+      - Description of the window target (1 to 128 characters). Unset means none.
+    type: str
+  resource_type:
+    description:
+      - V(INSTANCE) or V(RESOURCE_GROUP).
+      - When not set, V(RESOURCE_GROUP) if a key starts with C(resource-groups:), else V(INSTANCE).
+      - SSM cannot change it in place; a change registers a new target (new ID) and deregisters the old one.
+    type: str
+  targets:
+    description:
+      - What the target selects, as key/values entries (up to 5; entries and values are ANDed/ORed as in SSM).
+      - "By tag: C(targets[].key=tag:PatchGroup) with the tag values."
+      - "By tag key (any value): C(targets[].key=tag-key) with the tag keys."
+      - "By instance: C(targets[].key=InstanceIds) with up to 50 instance IDs."
+      - "By resource group (C(resource_type=RESOURCE_GROUP)): C(targets[].key=resource-groups:Name) with one group name,
+        optionally C(targets[].key=resource-groups:ResourceTypeFilters) with resource types such as C(AWS::EC2::Instance)."
+      - Order of entries and of values does not matter.
+    type: list
+    elements: dict
+    suboptions:
+      key:
+        description: The target key.
+        type: str
+      values:
+        description: The values for C(targets[].key).
+        type: list
+        elements: str
+  owner_information:
+    description:
+      - Free text (1 to 128 characters) that SSM passes to every task run on this target.
+    type: str
+  window_target_id:
+    description:
+      - ID of the window target. Identifies the target instead of O(name) (which may then change).
+    type: str
+  state:
+    description:
+      - V(present) registers or updates the target, V(absent) deregisters it.
+    type: str
+    default: present
+    choices: [present, absent]
+  force:
+    description:
+      - Deregister the target even when tasks of the window still use it (C(Safe=false)).
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: aws
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Web servers by patch group tag
+  mwops.ssm.mw_target:
+    window: prod-linux-patching
+    name: prod-web
+    targets:
+      - key: tag:PatchGroup
+        values: [Prod-Linux]
+    owner_information: team-web
+
+- name: Any instance carrying a tag key
+  mwops.ssm.mw_target:
+    window: prod-linux-patching
+    name: tagged
+    targets:
+      - key: tag-key
+        values: [PatchGroup]
+
+- name: Two instances by ID
+  mwops.ssm.mw_target:
+    window_id: mw-0123456789abcdef0
+    name: canaries
+    targets:
+      - key: InstanceIds
+        values: [i-0123456789abcdef0, i-0fedcba9876543210]
+
+- name: A resource group
+  mwops.ssm.mw_target:
+    window: prod-linux-patching
+    name: app-group
+    resource_type: RESOURCE_GROUP
+    targets:
+      - key: resource-groups:Name
+        values: [prod-app]
+      - key: resource-groups:ResourceTypeFilters
+        values: ["AWS::EC2::Instance"]
+
+- name: Deregister, even though a task still uses it
+  mwops.ssm.mw_target:
+    window: prod-linux-patching
+    name: canaries
+    state: absent
+    force: true
+"""
+
+RETURN = r"""
+window_id:
+  description: ID of the maintenance window.
+  returned: when the window exists
+  type: str
+  sample: mw-0123456789abcdef0
+window_target_id:
+  description: ID of the window target (V(null) in check mode before it exists).
+  returned: always
+  type: str
+  sample: 3a6a1a51-5a1e-4b5e-9b1f-5f6c1f0e2d3c
+target:
+  description: The target in the window-definition vocabulary, with its ID. Empty when absent.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Name of the target.
+      type: str
+      returned: when set
+      sample: prod-web
+    description:
+      description: Description.
+      type: str
+      returned: when set
+    resource_type:
+      description: V(INSTANCE) or V(RESOURCE_GROUP).
+      type: str
+      returned: success
+      sample: INSTANCE
+    targets:
+      description: Key/values entries, sorted.
+      type: list
+      elements: dict
+      returned: success
+      sample: [{"key": "tag:PatchGroup", "values": ["Prod-Linux"]}]
+    owner_information:
+      description: Owner information.
+      type: str
+      returned: when set
+    window_target_id:
+      description: ID of the target.
+      type: str
+      returned: success
+changed_fields:
+  description: What changed (or would change in check mode), by field.
+  returned: always
+  type: list
+  elements: str
+  sample: ["owner_information"]
+"""
+
+from ansible_collections.mwops.ssm.plugins.module_utils._argspec import TARGET_SPEC
+from ansible_collections.mwops.ssm.plugins.module_utils._argspec import mw_target_argument_spec
+from ansible_collections.mwops.ssm.plugins.module_utils._argspec import strip_none
+from ansible_collections.mwops.ssm.plugins.module_utils._converge import ensure_target
+from ansible_collections.mwops.ssm.plugins.module_utils._modules import AnsibleSSMModule
+from ansible_collections.mwops.ssm.plugins.module_utils._modules import run_guarded
+
+
+def main() -> None:
+    module = AnsibleSSMModule(
+        argument_spec=mw_target_argument_spec(),
+        supports_check_mode=True,
+        required_one_of=[["window", "window_id"], ["name", "window_target_id"]],
+    )
+    params = module.params
+    desired = strip_none({k: params.get(k) for k in TARGET_SPEC})
+    if params.get("window_target_id"):
+        desired["window_target_id"] = params["window_target_id"]
+    client = module.client("ssm")
+
+    def converge():
+        return ensure_target(client, params["window"], params["window_id"], desired, params["state"] == "present",
+                             module.check_mode, force=params["force"])
+
+    plan, final, window_id = run_guarded(module, converge)
+    target_id = (final or plan.before or {}).get("window_target_id")
+    result = dict(changed=plan.changed, window_id=window_id, window_target_id=target_id, target=final or {},
+                  changed_fields=plan.changed_fields)
+    if module._diff:
+        result["diff"] = {"before": plan.before or {}, "after": final or {}}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
