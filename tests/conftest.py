@@ -56,7 +56,8 @@ def sandbox():
 
 @pytest.fixture(scope="session")
 def ssm_client(sandbox):
-    """A boto3 SSM client for the sandbox (us-east-1, no retries so faults surface)."""
+    """A boto3 SSM client for the sandbox: us-east-1, ``retries={"max_attempts": 1}`` (botocore
+    counts that as one retry after the first attempt; use ``total_max_attempts`` for none)."""
     import boto3  # pylint: disable=import-outside-toplevel
     from botocore.config import Config  # pylint: disable=import-outside-toplevel
 
