@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the mwops.ssm project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Gate action of the local executor: admits, runs and records one invocation of a window task."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from ansible.errors import AnsibleConnectionFailure
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_core as core
+from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_documents import (
+    Invocation,
+    build_invocation,
+    wants_reboot,
+)
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_ledger import TaskLedger
+
+DEFAULT_BOOT_ID_COMMAND = "cat /proc/sys/kernel/random/boot_id"
+DEFAULT_REBOOT_COMMAND = 'shutdown -r now "mwops.ssm maintenance window reboot" || reboot'
+DEFAULT_REBOOT_TIMEOUT = 600
+DEFAULT_REBOOT_POLL = 5.0
+# coreutils timeout exits 124 after SIGTERM, 137 after the SIGKILL that follows the grace period.
+TIMEOUT_EXIT_CODES = (124, 137)
+
+
+def _is_task_timeout(exc: BaseException) -> bool:
+    # ansible-core raises TaskTimeoutError from the task ``timeout`` alarm; its module moved in 2.19.
+    return type(exc).__name__ == "TaskTimeoutError"
+
+
+def _module_output(res: dict[str, Any]) -> str:
+    if "stdout" in res or "stderr" in res:
+        return "\n".join(to_text(res.get(key)) for key in ("stdout", "stderr") if res.get(key))
+    shown = {k: v for k, v in res.items() if k not in ("invocation", "exception", "_ansible_no_log")}
+    return json.dumps(shown, indent=2, sort_keys=True, default=str)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(("spec",))
+
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        del tmp
+        with open(self._task.args["spec"], encoding="utf-8") as fh:
+            spec = json.load(fh)
+        host = to_text(task_vars.get("inventory_hostname"))
+        ledger = TaskLedger(spec["ledger"])
+        invocation_id = str(uuid.uuid4())
+        refusal = ledger.admit(host, invocation_id, int(spec["max_errors"]), spec.get("cancel_at"), time.time())
+        if refusal is not None:
+            msg = core.NOT_STARTED_DETAILS[refusal].format(max_errors=spec["max_errors"])
+            return {**result, "skipped": True, "changed": False, "msg": msg, "mw_status": core.CANCELLED}
+
+        record: dict[str, Any] = {"outcome": core.OUTCOME_FAILED, "status_details": "Failed: interrupted.",
+                                  "output": "", "exit_code": None, "cancelled_at_cutoff": False}
+        start = time.time()
+        try:
+            invocation = self._invocation(spec, host, invocation_id, task_vars)
+            record.update(self._execute(invocation, task_vars, start, spec.get("cancel_at")))
+        except AnsibleConnectionFailure as exc:
+            record.update(outcome=core.OUTCOME_UNDELIVERABLE, output=to_text(exc),
+                          status_details=f"Undeliverable: {to_text(exc)} (not counted toward MaxErrors).")
+        except BaseException as exc:  # recorded below, before this worker exits; then re-raised
+            if _is_task_timeout(exc):
+                cancel_at = spec.get("cancel_at")
+                at_cutoff = cancel_at is not None and time.time() >= float(cancel_at) - 1.5
+                record.update(outcome=core.OUTCOME_TIMED_OUT, cancelled_at_cutoff=at_cutoff,
+                              status_details="Cancelled at the window's cutoff (CANCEL_TASK)." if at_cutoff
+                              else "Timed out.")
+            else:
+                record.update(status_details=f"Failed: {type(exc).__name__}: {to_text(exc)}")
+            raise
+        finally:
+            self._record(ledger, spec, host, invocation_id, record)
+        failed = record["outcome"] != core.OUTCOME_SUCCESS
+        result.update(changed=not failed, failed=failed, msg=record["status_details"], rc=record["exit_code"],
+                      mw_status=core.invocation_status(record["outcome"]), mw_invocation_id=invocation_id)
+        return result
+
+    # ------------------------------------------------------------------ helpers
+
+    def _invocation(self, spec: dict[str, Any], host: str, invocation_id: str,
+                    task_vars: dict[str, Any]) -> Invocation:
+        target = spec.get("targets", {}).get(host, {})
+        pseudo = {**spec.get("pseudo", {}), **target, "INVOCATION_ID": invocation_id,
+                  "TARGET_ID": host, "RESOURCE_ID": host}
+        cancel_at = spec.get("cancel_at")
+        seconds_to_cutoff = None if cancel_at is None else float(cancel_at) - time.time()
+        patch_command = self._host_var(task_vars, "mw_patch_command", None)
+        return build_invocation(spec["document"], spec.get("parameters") or {}, spec.get("user_documents") or {},
+                                pseudo, seconds_to_cutoff, patch_command)
+
+    def _host_var(self, task_vars: dict[str, Any], name: str, default: Any) -> Any:
+        if name not in task_vars:
+            return default
+        return self._templar.template(task_vars[name])
+
+    def _execute(self, invocation: Invocation, task_vars: dict[str, Any], start: float,
+                 cancel_at: float | None) -> dict[str, Any]:
+        res = self._run_module(invocation, task_vars)
+        if res.get("unreachable"):
+            raise AnsibleConnectionFailure(to_text(res.get("msg", "host unreachable")))
+        output = _module_output(res)
+        rc = res.get("rc")
+        elapsed = time.time() - start
+        if invocation.timeout and rc in TIMEOUT_EXIT_CODES and elapsed >= invocation.timeout - 1:
+            at_cutoff = cancel_at is not None and time.time() >= float(cancel_at) - 1.5
+            details = ("Cancelled at the window's cutoff (CANCEL_TASK)." if at_cutoff
+                       else f"Execution timed out after {invocation.timeout} s.")
+            return {"outcome": core.OUTCOME_TIMED_OUT, "status_details": details, "output": output,
+                    "exit_code": rc, "cancelled_at_cutoff": at_cutoff}
+        if res.get("failed") or (rc is not None and rc != 0):
+            msg = to_text(res.get("msg") or "")
+            details = f"Failed: exit code {rc}." if rc is not None else f"Failed: {msg}"
+            return {"outcome": core.OUTCOME_FAILED, "status_details": details, "output": output, "exit_code": rc}
+        record = {"outcome": core.OUTCOME_SUCCESS, "status_details": "Success", "output": output, "exit_code": rc}
+        if wants_reboot(invocation, to_text(res.get("stdout", ""))):
+            rebooted, message = self._reboot(task_vars)
+            record["output"] = f"{output}\n{message}"
+            record["rebooted"] = rebooted
+            if not rebooted:
+                record.update(outcome=core.OUTCOME_FAILED, status_details=f"Failed: {message}")
+            else:
+                record["status_details"] = "Success (rebooted)"
+        return record
+
+    def _run_module(self, invocation: Invocation, task_vars: dict[str, Any]) -> dict[str, Any]:
+        """Run a module, or the action plugin of that name (e.g. copy/template) when there is one."""
+        if invocation.kind == "custom":
+            loader = self._shared_loader_obj.action_loader
+            collections = self._task.collections or []
+            if loader.has_plugin(invocation.module, collection_list=collections):
+                task = self._task.copy()
+                task.args = dict(invocation.args)
+                handler = loader.get(invocation.module, task=task, connection=self._connection,
+                                     play_context=self._play_context, loader=self._loader,
+                                     templar=self._templar, shared_loader_obj=self._shared_loader_obj,
+                                     collection_list=collections)
+                return handler.run(task_vars=task_vars)
+        return self._execute_module(module_name=invocation.module, module_args=dict(invocation.args),
+                                    task_vars=task_vars)
+
+    def _reboot(self, task_vars: dict[str, Any]) -> tuple[bool, str]:
+        """Reboot the target and wait until its boot ID changes (works on any connection type)."""
+        boot_id_command = self._host_var(task_vars, "mw_boot_id_command", DEFAULT_BOOT_ID_COMMAND)
+        reboot_command = self._host_var(task_vars, "mw_reboot_command", DEFAULT_REBOOT_COMMAND)
+        timeout = float(self._host_var(task_vars, "mw_reboot_timeout", DEFAULT_REBOOT_TIMEOUT))
+        poll = float(self._host_var(task_vars, "mw_reboot_poll_interval", DEFAULT_REBOOT_POLL))
+        before = to_text(self._low_level_execute_command(boot_id_command, sudoable=True).get("stdout")).strip()
+        try:
+            self._low_level_execute_command(reboot_command, sudoable=True)
+        except AnsibleConnectionFailure:
+            pass  # the connection drops while the host goes down
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            time.sleep(poll)
+            try:
+                self._connection.reset()
+                res = self._low_level_execute_command(boot_id_command, sudoable=True)
+            except AnsibleConnectionFailure:
+                continue
+            after = to_text(res.get("stdout")).strip()
+            if res.get("rc") == 0 and after and after != before:
+                return True, f"Rebooted: boot ID changed from {before} to {after}."
+        return False, f"The host did not come back with a new boot ID within {timeout:g} s of the reboot."
+
+    def _record(self, ledger: TaskLedger, spec: dict[str, Any], host: str, invocation_id: str,
+                record: dict[str, Any]) -> None:
+        """Write the full output and account the invocation, before this worker process exits."""
+        path = history.output_path(spec["history_dir"], spec["execution_id"], spec["task_name"], host)
+        output = to_text(record.get("output") or "")
+        try:
+            history.write_text_atomic(path, output)
+        except OSError:
+            path = None
+        ledger.finish(host, invocation_id, record["outcome"], time.time(),
+                      status_details=record["status_details"], output=history.output_tail(output),
+                      output_path=str(path) if path else None, exit_code=record.get("exit_code"),
+                      cancelled_at_cutoff=bool(record.get("cancelled_at_cutoff")),
+                      rebooted=record.get("rebooted"))

@@ -1,0 +1,354 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the mwops.ssm project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+
+"""From a window definition and an inventory to an executable plan, checked before anything runs.
+
+Pure functions, no Ansible imports. Target keys map to the inventory like this:
+
+* ``InstanceIds``: inventory hostnames;
+* ``tag:KEY``: the host's tags (a host variable, ``tags`` by default as the aws_ec2 inventory
+  sets it) have KEY with one of the values; several keys must all match (spec E.2);
+* ``tag-key``: the host's tags have every one of the keys;
+* ``resource-groups:Name``: the host is in the inventory group of that name
+  (``resource-groups:ResourceTypeFilters`` may only name instance types).
+
+Targets are resolved in inventory order, which is also the dispatch order (spec G.11).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.mwops.ssm.plugins.module_utils._rate_control import (
+    RateControlError,
+    parse_max_concurrency,
+    parse_max_errors,
+    resolve_max_concurrency,
+    resolve_max_errors,
+)
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_core import (
+    CANCEL_TASK,
+    CONTINUE_TASK,
+    TaskPlan,
+    WindowPlan,
+)
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_documents import check_task
+
+HOUR = 3600.0
+DEFAULT_PRIORITY = 1
+INSTANCE_RESOURCE_TYPES = ("AWS::EC2::Instance", "AWS::SSM::ManagedInstance")
+# A stable namespace so a window's local IDs stay the same from run to run.
+_ID_NAMESPACE = uuid.UUID("5d0c6a4e-3c1b-4b7e-9a55-6d2f1f0e9a11")
+
+
+class PlanError(ValueError):
+    """The window cannot run locally; ``problems`` lists every reason found."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("The window cannot run with the local executor:\n- " + "\n- ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class InventoryHost:
+    name: str
+    tags: Mapping[str, str]
+    groups: frozenset[str]
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    """The hosts one task entry resolves to, and what its pseudo parameters say about them."""
+
+    window_target_id: str
+    target_type: str
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Everything the engine and the gate need about one task."""
+
+    name: str
+    window_task_id: str
+    task_type: str
+    task_arn: str
+    priority: int
+    max_concurrency_spec: str
+    max_errors_spec: str
+    max_concurrency: int  # resolved, before any forks ceiling
+    max_errors: int
+    cutoff_behavior: str
+    parameters: Mapping[str, Any]
+    groups: tuple[TargetGroup, ...]
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(h for g in self.groups for h in g.hosts)
+
+    def plan(self, concurrency_ceiling: int | None = None) -> TaskPlan:
+        conc = self.max_concurrency if not concurrency_ceiling else min(self.max_concurrency, concurrency_ceiling)
+        return TaskPlan(self.name, self.priority, tuple(g.hosts for g in self.groups), conc,
+                        self.max_errors, self.cutoff_behavior)
+
+
+@dataclass(frozen=True)
+class ExecutionPlan:
+    window_name: str
+    window_id: str
+    duration: float
+    cutoff: float
+    tasks: tuple[TaskSpec, ...]
+
+    def window_plan(self, concurrency_ceiling: int | None = None) -> WindowPlan:
+        return WindowPlan(self.window_name, self.duration, self.cutoff,
+                          tuple(t.plan(concurrency_ceiling) for t in self.tasks))
+
+
+def local_window_id(name: str) -> str:
+    """A stable ``mw-`` + 17 hex digits ID for a window run locally (same pattern as SSM's)."""
+    return "mw-" + hashlib.sha256(name.encode()).hexdigest()[:17]
+
+
+def local_uuid(*parts: str) -> str:
+    return str(uuid.uuid5(_ID_NAMESPACE, "/".join(parts)))
+
+
+def host_tags(value: Any) -> dict[str, str]:
+    """Tags from a host variable: a dict (aws_ec2 style) or a list of Key/Value pairs."""
+    if isinstance(value, Mapping):
+        return {str(k): "" if v is None else str(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        tags: dict[str, str] = {}
+        for item in value:
+            if isinstance(item, Mapping):
+                key = item.get("Key", item.get("key"))
+                if key is not None:
+                    tags[str(key)] = str(item.get("Value", item.get("value", "")))
+        return tags
+    return {}
+
+
+def _filters(entries: Any) -> list[tuple[str, list[str]]]:
+    result = []
+    for entry in entries or []:
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"target filter {entry!r} must be a dictionary with 'key' and 'values'")
+        key = entry.get("key", entry.get("Key"))
+        values = entry.get("values", entry.get("Values"))
+        if not isinstance(key, str) or not isinstance(values, (list, tuple)):
+            raise ValueError(f"target filter {dict(entry)!r} needs a 'key' string and a 'values' list")
+        result.append((key, [str(v) for v in values]))
+    return result
+
+
+def _matches(host: InventoryHost, key: str, values: list[str], inventory_names: set[str]) -> bool:
+    if key == "InstanceIds":
+        return host.name in values
+    if key.startswith("tag:"):
+        tag = key[len("tag:"):]
+        return tag in host.tags and host.tags[tag] in values
+    if key == "tag-key":
+        return all(v in host.tags for v in values)
+    if key == "resource-groups:Name":
+        return any(v in host.groups for v in values)
+    if key == "resource-groups:ResourceTypeFilters":
+        return True  # checked once in _check_filters
+    raise ValueError(f"target key {key!r} is not supported by the local executor "
+                     "(InstanceIds, tag:KEY, tag-key, resource-groups:Name)")
+
+
+def _check_filters(filters: list[tuple[str, list[str]]], hosts: Sequence[InventoryHost],
+                   group_names: set[str]) -> list[str]:
+    problems = []
+    names = {h.name for h in hosts}
+    for key, values in filters:
+        if key == "InstanceIds":
+            problems += [f"InstanceIds value {v!r} is not an inventory host" for v in values if v not in names]
+        elif key == "resource-groups:Name":
+            problems += [f"resource group {v!r} is not an inventory group" for v in values if v not in group_names]
+        elif key == "resource-groups:ResourceTypeFilters":
+            problems += [f"resource type {v!r} is not an instance type the local executor can run on"
+                         for v in values if v not in INSTANCE_RESOURCE_TYPES]
+        elif not (key.startswith("tag:") or key == "tag-key"):
+            problems.append(f"target key {key!r} is not supported by the local executor "
+                            "(InstanceIds, tag:KEY, tag-key, resource-groups:Name)")
+    return problems
+
+
+def resolve_filters(filters: list[tuple[str, list[str]]], hosts: Sequence[InventoryHost]) -> tuple[str, ...]:
+    """Hosts matching every filter, in inventory order."""
+    names = {h.name for h in hosts}
+    return tuple(h.name for h in hosts if filters and all(_matches(h, k, v, names) for k, v in filters))
+
+
+def _seconds(window: Mapping[str, Any], key: str, override: float | None, default: float | None) -> float | None:
+    if override is not None:
+        return float(override)
+    value = window.get(key, default)
+    return None if value is None else float(value) * HOUR
+
+
+def _window_targets(window: Mapping[str, Any], hosts: Sequence[InventoryHost], group_names: set[str],
+                    problems: list[str]) -> dict[str, TargetGroup]:
+    resolved: dict[str, TargetGroup] = {}
+    for target in window.get("targets") or []:
+        name = target.get("name") if isinstance(target, Mapping) else None
+        if not isinstance(name, str):
+            problems.append(f"window target {target!r} needs a name")
+            continue
+        if name in resolved:
+            problems.append(f"window target name {name!r} is used twice")
+            continue
+        resource_type = target.get("resource_type", "INSTANCE")
+        try:
+            filters = _filters(target.get("targets"))
+        except ValueError as exc:
+            problems.append(f"window target {name!r}: {exc}")
+            continue
+        found = _check_filters(filters, hosts, group_names)
+        problems += [f"window target {name!r}: {p}" for p in found]
+        if resource_type == "RESOURCE_GROUP" and not any(k == "resource-groups:Name" for k, _ in filters):
+            problems.append(f"window target {name!r}: RESOURCE_GROUP targets need a resource-groups:Name key")
+        if not filters:
+            problems.append(f"window target {name!r} has no target filters")
+        if not found:
+            resolved[name] = TargetGroup(local_uuid(window.get("name", ""), "target", name), str(resource_type),
+                                         resolve_filters(filters, hosts))
+    return resolved
+
+
+def _task_groups(task: Mapping[str, Any], window_name: str, window_targets: dict[str, TargetGroup],
+                 hosts: Sequence[InventoryHost], group_names: set[str]) -> tuple[list[TargetGroup], list[str]]:
+    groups: list[TargetGroup] = []
+    problems: list[str] = []
+    for entry in task.get("targets") or []:
+        if not isinstance(entry, Mapping):
+            problems.append(f"target entry {entry!r} must be a dictionary")
+            continue
+        if "window_target" in entry:
+            names = [entry["window_target"]]
+        elif entry.get("key", entry.get("Key")) == "WindowTargetIds":
+            names = list(entry.get("values", entry.get("Values")) or [])
+        elif entry.get("key", entry.get("Key")) == "InstanceIds":
+            try:
+                filters = _filters([entry])
+            except ValueError as exc:
+                problems.append(str(exc))
+                continue
+            found = _check_filters(filters, hosts, group_names)
+            problems += found
+            if not found:
+                groups.append(TargetGroup("", "INSTANCE", resolve_filters(filters, hosts)))
+            continue
+        else:
+            problems.append(f"target entry {dict(entry)!r} must be {{window_target: NAME}}, "
+                            "{key: WindowTargetIds, values: [NAMES]} or {key: InstanceIds, values: [HOSTS]}")
+            continue
+        for name in names:
+            if name not in window_targets:
+                problems.append(f"window target {name!r} is not defined in the window")
+            else:
+                groups.append(window_targets[name])
+    # A host named by two entries runs once, in the first group that names it.
+    seen: set[str] = set()
+    unique = []
+    for group in groups:
+        hosts_left = tuple(h for h in group.hosts if h not in seen)
+        seen.update(hosts_left)
+        unique.append(TargetGroup(group.window_target_id, group.target_type, hosts_left))
+    return unique, problems
+
+
+def _task_spec(task: Mapping[str, Any], window_name: str, window_targets: dict[str, TargetGroup],
+               hosts: Sequence[InventoryHost], group_names: set[str], user_documents: Mapping[str, Any],
+               problems: list[str]) -> TaskSpec | None:
+    name = task.get("name")
+    label = f"task {name!r}"
+    local: list[str] = []
+    task_type = str(task.get("task_type", "RUN_COMMAND"))
+    arn = task.get("task_arn")
+    run_command = ((task.get("task_invocation_parameters") or {}).get("run_command") or {})
+    parameters = run_command.get("parameters") or {}
+    if not isinstance(arn, str) or not arn:
+        local.append("needs a task_arn (the document name)")
+    else:
+        local += check_task(task_type, arn, parameters, user_documents)
+    priority = task.get("priority", DEFAULT_PRIORITY)
+    if isinstance(priority, bool) or not isinstance(priority, int) or priority < 0:
+        local.append(f"priority must be a whole number >= 0, got {priority!r}")
+        priority = 0
+    behavior = task.get("cutoff_behavior", CONTINUE_TASK)
+    if behavior not in (CONTINUE_TASK, CANCEL_TASK):
+        local.append(f"cutoff_behavior must be CONTINUE_TASK or CANCEL_TASK, got {behavior!r}")
+    groups, group_problems = _task_groups(task, window_name, window_targets, hosts, group_names)
+    local += group_problems
+    if not task.get("targets"):
+        local.append("has no targets: RUN_COMMAND tasks need targets (spec C.9)")
+    targets = [h for g in groups for h in g.hosts]
+    specs: list[str] = []
+    resolved: list[int] = []
+    for field_name, parse, resolve in (("max_concurrency", parse_max_concurrency, resolve_max_concurrency),
+                                       ("max_errors", parse_max_errors, resolve_max_errors)):
+        if task.get(field_name) is None:
+            local.append(f"needs {field_name} (SSM has no default for tasks with targets)")
+            specs.append("1")
+            resolved.append(1)
+            continue
+        try:
+            specs.append(parse(task[field_name]))
+            resolved.append(resolve(task[field_name], targets))
+        except RateControlError as exc:
+            local.append(str(exc))
+            specs.append("1")
+            resolved.append(1)
+    problems += [f"{label} {p}" for p in local]
+    if local:
+        return None
+    return TaskSpec(str(name), local_uuid(window_name, "task", str(name)), task_type, str(arn), priority,
+                    specs[0], specs[1], resolved[0], resolved[1], str(behavior), dict(parameters), tuple(groups))
+
+
+def build_plan(window: Mapping[str, Any], hosts: Sequence[InventoryHost], user_documents: Mapping[str, Any] | None = None,
+               duration_seconds: float | None = None, cutoff_seconds: float | None = None) -> ExecutionPlan:
+    """Check a window definition against the inventory and resolve it; raise PlanError on problems."""
+    problems: list[str] = []
+    user_documents = user_documents or {}
+    if not isinstance(window, Mapping):
+        raise PlanError([f"the window definition must be a dictionary, got {type(window).__name__}"])
+    name = window.get("name")
+    if not isinstance(name, str) or not name:
+        problems.append("the window needs a name")
+        name = ""
+    duration = _seconds(window, "duration", duration_seconds, None)
+    cutoff = _seconds(window, "cutoff", cutoff_seconds, 0)
+    if duration is None or duration <= 0:
+        problems.append("the window needs a duration (hours; or duration_seconds for local tests)")
+        duration = 0.0
+    if cutoff is None or cutoff < 0 or (duration and cutoff >= duration):
+        problems.append(f"cutoff must be at least 0 and less than the duration ({cutoff} s vs {duration} s)")
+        cutoff = 0.0
+    group_names = {g for h in hosts for g in h.groups}
+    window_targets = _window_targets(window, hosts, group_names, problems)
+    tasks: list[TaskSpec] = []
+    seen: set[str] = set()
+    for task in window.get("tasks") or []:
+        if not isinstance(task, Mapping) or not isinstance(task.get("name"), str):
+            problems.append(f"task {task!r} needs a name")
+            continue
+        if task["name"] in seen:
+            problems.append(f"task name {task['name']!r} is used twice")
+            continue
+        seen.add(task["name"])
+        spec = _task_spec(task, name, window_targets, hosts, group_names, user_documents, problems)
+        if spec is not None:
+            tasks.append(spec)
+    if problems:
+        raise PlanError(problems)
+    return ExecutionPlan(name, local_window_id(name), duration, cutoff, tuple(tasks))
