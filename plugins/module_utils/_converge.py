@@ -48,11 +48,18 @@ def find_window(client, name: t.Optional[str] = None, window_id: t.Optional[str]
     return _ssm.get_window(client, matches[0]["WindowId"])
 
 
-def read_window_state(client, api_window: Doc, full_tasks: bool = True) -> WindowState:
-    """Tags, targets and tasks of a window (tasks in full: Describe lacks invocation parameters)."""
+def read_window_state(client, api_window: Doc, full_tasks: bool = True,
+                      tags: t.Optional[t.Dict[str, str]] = None, with_tags: bool = True) -> WindowState:
+    """Tags, targets and tasks of a window (tasks in full: Describe lacks invocation parameters).
+
+    A no-op converge of a window costs 5 reads plus one per task.
+    """
     window_id = api_window["WindowId"]
     state = WindowState(api_window=api_window)
-    state.tags = _ssm.list_window_tags(client, window_id)
+    if tags is not None:
+        state.tags = tags
+    elif with_tags:
+        state.tags = _ssm.list_window_tags(client, window_id)
     state.api_targets = _ssm.describe_targets(client, window_id)
     tasks = _ssm.describe_tasks(client, window_id)
     if full_tasks:
@@ -66,7 +73,8 @@ def read_window_state(client, api_window: Doc, full_tasks: bool = True) -> Windo
 def window_state(client, name: t.Optional[str], window_id: t.Optional[str], full_tasks: bool = True
                  ) -> t.Optional[WindowState]:
     api_window = find_window(client, name, window_id)
-    return read_window_state(client, api_window, full_tasks) if api_window else None
+    # Targets and tasks alone never need the window's tags.
+    return read_window_state(client, api_window, full_tasks, with_tags=full_tasks) if api_window else None
 
 
 def require_window(client, name: t.Optional[str], window_id: t.Optional[str], full_tasks: bool) -> WindowState:
@@ -224,6 +232,6 @@ def list_windows(client, name: t.Optional[str] = None, enabled: t.Optional[bool]
         window_tags = _ssm.list_window_tags(client, identity["WindowId"])
         if tags and any(window_tags.get(k) != str(v) for k, v in tags.items()):
             continue
-        state = read_window_state(client, api_window)
+        state = read_window_state(client, api_window, tags=window_tags)
         out.append(state_document(state))
     return out

@@ -175,7 +175,7 @@ def validate_ops(ops: t.Sequence[Op], model: t.Mapping[str, t.Any]) -> t.List[d.
         for violation in check_request(op.operation, op.request, model):
             path = _vocabulary_path(op, violation.path)
             message = violation.message
-            if str(violation.value) not in message:
+            if str(violation.value) not in message and "(got" not in message:
                 message += _describe_value(violation.value)
             problems.append(d.Problem(path, message))
     return problems
