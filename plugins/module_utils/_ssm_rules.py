@@ -133,7 +133,7 @@ def check_target_fields(fields: Mapping[str, Any], complete: bool = True) -> Lis
     resource_type = view.get("ResourceType")
     if resource_type is None:
         # Update requests do not carry ResourceType: judge the entries by their keys.
-        uses_groups = any(k.startswith("resource-groups:") for _, k in _target_keys(entries))
+        uses_groups = any(key.startswith("resource-groups:") for _index, key in _target_keys(entries))
         resource_type = "RESOURCE_GROUP" if uses_groups else "INSTANCE"
     if resource_type == "RESOURCE_GROUP":
         return _check_resource_group_targets(entries)

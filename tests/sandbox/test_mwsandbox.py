@@ -328,7 +328,7 @@ def test_invalid_windows_are_rejected_and_change_nothing(ssm_client, raw_ssm, ch
 
 
 def test_two_shape_errors_are_reported_together(ssm_client):
-    err = error_of(ssm_client.create_maintenance_window, **dict(WINDOW, Duration=25, Cutoff=24))
+    err = error_of(ssm_client.create_maintenance_window, **{**WINDOW, "Duration": 25, "Cutoff": 24})
     assert err["message"].startswith("2 validation errors detected: Value '24' at 'cutoff'") or \
         err["message"].startswith("2 validation errors detected: Value '25' at 'duration'")
 
@@ -456,7 +456,7 @@ def test_fault_injection_throttles_reproducibly(sandbox, ssm_client):
 
     def pattern() -> List[bool]:
         out = []
-        for _ in range(30):
+        for _attempt in range(30):
             try:
                 once.get_maintenance_window(WindowId=wid)
                 out.append(False)
