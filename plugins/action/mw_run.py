@@ -78,8 +78,8 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
-                                              mutually_exclusive=[("window", "window_file")])
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
+                                                  mutually_exclusive=[("window", "window_file")])
         window = self._window(args, task_vars)
         sources = args["inventory"] or list(task_vars.get("ansible_inventory_sources") or [])
         hosts = self._hosts(args, task_vars)

@@ -127,7 +127,7 @@ def admission_refusal(errors: int, max_errors: int, now: float, cancel_at: float
 def priority_groups(tasks: Iterable[TaskPlan]) -> list[list[TaskPlan]]:
     """Tasks grouped by priority, lowest number first; definition order within a group."""
     ordered = sorted(tasks, key=lambda t: t.priority)
-    return [list(group) for _, group in itertools.groupby(ordered, key=lambda t: t.priority)]
+    return [list(group) for dummy, group in itertools.groupby(ordered, key=lambda t: t.priority)]
 
 
 @dataclass
@@ -320,7 +320,7 @@ def _run_group(group: list[TaskPlan], now: float, cancel_at: float,
             return runs, ends
         now = heap[0][0]
         while heap and heap[0][0] == now:
-            _, _, index, target, result, cancelled = heapq.heappop(heap)
+            dummy, dummy, index, target, result, cancelled = heapq.heappop(heap)
             runs[index].finish(target, result, now, cancelled)
 
 

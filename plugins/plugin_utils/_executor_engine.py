@@ -500,7 +500,8 @@ class Engine:
         self._write()
 
     def _write(self) -> None:
-        assert self.file is not None
+        if self.file is None:
+            raise RuntimeError("the execution file is set when the run starts")
         history.write_json_atomic(self.file, self.record)
 
     # ------------------------------------------------------------------ summary

@@ -214,7 +214,7 @@ def _window_targets(window: Mapping[str, Any], hosts: Sequence[InventoryHost], g
             continue
         found = _check_filters(filters, hosts, group_names)
         problems += [f"window target {name!r}: {p}" for p in found]
-        if resource_type == "RESOURCE_GROUP" and not any(k == "resource-groups:Name" for k, _ in filters):
+        if resource_type == "RESOURCE_GROUP" and not any(k == "resource-groups:Name" for k, dummy in filters):
             problems.append(f"window target {name!r}: RESOURCE_GROUP targets need a resource-groups:Name key")
         if not filters:
             problems.append(f"window target {name!r} has no target filters")

@@ -1,0 +1,268 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the mwops.ssm project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This is a documentation stub: the work is done by the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: mw_run
+short_description: Run a maintenance-window definition on inventory hosts with SSM's semantics
+version_added: 0.1.0
+description:
+  - Runs the tasks of one AWS SSM maintenance-window definition on the hosts of an Ansible
+    inventory (for example on-premises servers, or the hosts of a Molecule scenario), with the
+    semantics SSM documents for maintenance windows.
+  - Tasks run in priority order, lowest number first. Tasks with the same priority run in
+    parallel. A priority starts only when every task of the previous priority has ended,
+    whatever their status.
+  - Within a task, at most a task's C(max_concurrency) invocations run at once, as a sliding
+    window over the resolved targets (absolute or a percentage, rounded down, at least 1). Once
+    more than its C(max_errors) errors were received no new invocation starts; the
+    running ones finish. An unreachable host is recorded as undeliverable and does not count.
+  - No task starts after the window's end minus its cutoff. With C(cutoff_behavior=CANCEL_TASK)
+    running invocations are cancelled at the cutoff and end C(TIMED_OUT); with C(CONTINUE_TASK)
+    the task keeps dispatching to its remaining targets.
+  - Each SSM task is one ordinary C(ansible-playbook) child run (builtin C(linear) strategy,
+    C(throttle) and forks equal to the resolved MaxConcurrency) whose single task is the gate
+    action M(mwops.ssm.mw_invoke). The child runs use the same inventory sources, vault secrets,
+    extra variables, connection options and prompted passwords as the calling run.
+  - History is written as one JSON file per window execution in O(history_dir), shaped like
+    SSM's window execution, task executions and task invocations; executions older than
+    O(retention_days) are pruned.
+  - Supported documents are C(AWS-RunShellScript) (C(commands), C(workingDirectory),
+    C(executionTimeout)), C(AWS-RunPatchBaseline) (C(Operation) C(Scan)/C(Install),
+    C(RebootOption)) and any document mapped to an Ansible module with O(documents). Only
+    C(RUN_COMMAND) tasks are supported. Anything else fails before a task runs.
+  - SSM pseudo parameters such as C({{WINDOW_ID}}), C({{WINDOW_EXECUTION_ID}}),
+    C({{TASK_EXECUTION_ID}}), C({{INVOCATION_ID}}) and C({{TARGET_ID}}) in task parameters are
+    replaced with the local execution's IDs. Protect them from Jinja2 with C(!unsafe), or use
+    O(window_file), which is never templated.
+  - See C(docs/local-executor.md) in the collection for how targets map to the inventory and
+    where local semantics differ from SSM.
+author:
+  - mwops maintainers (@mwops)
+options:
+  window:
+    description:
+      - The window definition, in the collection's window vocabulary (SSM API fields in snake_case), with
+        V(name), V(duration), V(cutoff), V(targets) and V(tasks); other keys are ignored.
+      - When neither O(window) nor O(window_file) is given, the top-level variables C(name),
+        C(duration), C(cutoff), C(targets) and C(tasks) are used (C(ansible-playbook -e @window.yml)).
+    type: dict
+  window_file:
+    description:
+      - Path of a YAML file holding one window definition. It is read without templating.
+      - Mutually exclusive with O(window).
+    type: path
+  history_dir:
+    description:
+      - Directory for the execution history (one JSON file per window execution) and the full
+        output of every invocation (under C(output/)).
+    type: path
+    required: true
+  inventory:
+    description:
+      - Inventory sources to target. Defaults to the inventory sources of the current run.
+    type: list
+    elements: str
+  tags_variable:
+    description:
+      - The host variable holding a host's tags, matched by C(tag:KEY) and C(tag-key) targets.
+      - A dictionary (as the C(amazon.aws.aws_ec2) inventory sets C(tags)) or a list of
+        C(Key)/C(Value) pairs.
+    type: str
+    default: tags
+  documents:
+    description:
+      - Maps SSM document names to Ansible modules, so custom documents have a local twin.
+      - Each value is a dictionary with C(module) (a module or action name), optional C(args)
+        and optional C(pass_parameters) (default V(true), which adds the task's document parameters
+        to the module arguments, one-element lists as plain strings).
+      - Pseudo parameters are replaced in C(args) and parameters.
+    type: dict
+    default: {}
+  duration_seconds:
+    description:
+      - Local-only. The window's duration in seconds instead of C(window.duration) hours, for tests.
+    type: float
+  cutoff_seconds:
+    description:
+      - Local-only. The window's cutoff in seconds instead of C(window.cutoff) hours, for tests.
+    type: float
+  forks_ceiling:
+    description:
+      - Upper bound for a child run's forks. A task whose resolved MaxConcurrency is higher runs
+        with this many simultaneous invocations, and its status details say so.
+    type: int
+    default: 50
+  retention_days:
+    description:
+      - Window executions that started longer ago than this are deleted from O(history_dir).
+    type: float
+    default: 30
+  fail_on_status:
+    description:
+      - Fail the task when the window execution ends with one of these statuses (for example
+        V(FAILED), V(TIMED_OUT), V(CANCELLED)). By default the task succeeds whatever the outcome
+        and returns it.
+    type: list
+    elements: str
+    default: []
+  child_args:
+    description:
+      - Extra command-line arguments for every child C(ansible-playbook) run.
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+    details: In check mode the window is validated against the inventory and the plan is returned; nothing runs.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Run it once, on the controller (for example in a play on C(localhost)).
+  - Variables in C(group_vars)/C(host_vars) next to the calling playbook are not seen by the child
+    runs; keep them next to the inventory.
+  - Prompted passwords (C(-k), C(-K), C(--ask-vault-pass)) are handed to the child runs through
+    files readable only by the controller user, deleted when the run ends.
+seealso:
+  - module: mwops.ssm.mw_invoke
+"""
+
+EXAMPLES = r"""
+- name: Run a window on the on-prem inventory
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Run the patching window
+      mwops.ssm.mw_run:
+        window_file: windows/prod-linux-patching.yml
+        history_dir: /var/lib/mwops/history
+        fail_on_status: [FAILED, TIMED_OUT]
+
+- name: A window written inline, with a pseudo parameter and short test timings
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Run it
+      mwops.ssm.mw_run:
+        history_dir: "{{ playbook_dir }}/history"
+        duration_seconds: 120
+        cutoff_seconds: 30
+        window:
+          name: test-window
+          duration: 2
+          cutoff: 1
+          targets:
+            - name: web
+              resource_type: INSTANCE
+              targets: [{key: "tag:Role", values: [web]}]
+          tasks:
+            - name: say-hello
+              task_type: RUN_COMMAND
+              task_arn: AWS-RunShellScript
+              priority: 1
+              targets: [{window_target: web}]
+              max_concurrency: "50%"
+              max_errors: "1"
+              task_invocation_parameters:
+                run_command:
+                  parameters:
+                    commands: !unsafe ["echo running {{INVOCATION_ID}} of {{WINDOW_EXECUTION_ID}}"]
+      register: run
+
+- name: Map a custom SSM document to an Ansible module
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Run a window that uses Company-RestartService
+      mwops.ssm.mw_run:
+        window_file: windows/restart.yml
+        history_dir: /var/lib/mwops/history
+        documents:
+          Company-RestartService:
+            module: ansible.builtin.service
+            args: {state: restarted}
+"""
+
+RETURN = r"""
+status:
+  description: Status of the window execution.
+  returned: success and not check mode
+  type: str
+  sample: SUCCESS
+status_details:
+  description: Why the window execution has that status.
+  returned: success and not check mode
+  type: str
+  sample: "2 task(s): 0 failed, 0 timed out, 0 not started."
+history_file:
+  description: The JSON file holding this window execution.
+  returned: success and not check mode
+  type: str
+  sample: /var/lib/mwops/history/20240501T150000Z_prod-linux-patching_0b6d0b3e-7d0a-4a11-8a4b-1f2e3d4c5b6a.json
+summary:
+  description: The summary table shown at the end of the run, one line per element.
+  returned: success and not check mode
+  type: list
+  elements: str
+window_execution:
+  description:
+    - The window execution as written to O(history_dir), without the invocations' output.
+    - Times are ISO-8601 UTC with microseconds.
+  returned: success and not check mode
+  type: dict
+  contains:
+    id:
+      description: The window execution ID (a UUID).
+      type: str
+    window_id:
+      description: A stable local window ID, C(mw-) and 17 hex digits derived from the window name.
+      type: str
+    window_name:
+      description: The window's name.
+      type: str
+    status:
+      description: One of C(SUCCESS), C(FAILED), C(TIMED_OUT), C(CANCELLED), C(SKIPPED_OVERLAPPING).
+      type: str
+    status_details:
+      description: Why.
+      type: str
+    start_time:
+      description: When the execution started.
+      type: str
+    end_time:
+      description: When the execution ended.
+      type: str
+    task_executions:
+      description:
+        - One per task, with C(id), C(name), C(task_arn), C(priority), the resolved
+          C(max_concurrency) and C(max_errors), C(status), C(status_details), C(start_time),
+          C(end_time), C(errors_counted) and C(invocations).
+        - Each invocation has C(id), C(target) (the inventory hostname), C(status),
+          C(status_details), C(start_time), C(end_time), C(counted_as_error), C(exit_code) and
+          C(output_path) (the full output); the history file also holds C(output), its last
+          2,500 characters.
+      type: list
+      elements: dict
+plan:
+  description: The resolved plan (targets, rate controls) in check mode.
+  returned: check mode
+  type: dict
+"""
