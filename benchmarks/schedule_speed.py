@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: Contributors to the mwops.ssm project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Time the next 1,000 occurrences of 100 different schedule expressions.
@@ -8,6 +7,7 @@ Run from the repository root: ``python benchmarks/schedule_speed.py``.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import time
@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-import conftest  # noqa: E402,F401  (makes ansible_collections.mwops.ssm importable)
+importlib.import_module("conftest")  # makes ansible_collections.mwops.ssm importable
 
 from ansible_collections.mwops.ssm.plugins.module_utils._schedule import (  # noqa: E402
     WindowSchedule,

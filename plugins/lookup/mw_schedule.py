@@ -14,10 +14,10 @@ description:
   - Computes the next openings of an AWS Systems Manager maintenance window from its schedule,
     the way SSM does, without calling AWS. Use it to review a schedule before you deploy it.
   - >-
-    Understands the three AWS forms. V(cron\(...\)) has 6 fields, or 7 with a leading seconds
+    Understands the three AWS forms. V(cron(...\)) has 6 fields, or 7 with a leading seconds
     field; day-of-week numbers days 1-7 starting with SUN; the special characters are
-    C(, - * / ? L W #). V(rate\(N unit\)) repeats every N minutes, hours or days.
-    V(at\(YYYY-MM-DDThh:mm:ss\)) runs once.
+    C(, - * / ? L W #). V(rate(N unit\)) repeats every N minutes, hours or days.
+    V(at(YYYY-MM-DDThh:mm:ss\)) runs once.
   - Applies the IANA time zone, the schedule offset (cron only, calendar days, same local
     wall-clock time), StartDate/EndDate, and Duration/Cutoff. Where AWS does not document the
     behaviour the collection's conventions apply; see C(docs/schedules.md) in the collection.
@@ -30,7 +30,7 @@ description:
 options:
   _terms:
     description:
-      - Schedule expressions, for example V(cron\(0 2 ? * TUE#2 *\)) or V(rate\(7 days\)).
+      - Schedule expressions, for example V(cron(0 2 ? * TUE#2 *\)) or V(rate(7 days\)).
       - Leave out when using O(window), O(window_id) or O(name).
     type: list
     elements: str
@@ -322,4 +322,3 @@ def _as_dict(occurrence: Occurrence) -> Dict[str, str]:
     if occurrence.last_task_start is not None:
         result["last_task_start"] = format_instant(occurrence.last_task_start)
     return result
-

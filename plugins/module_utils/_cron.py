@@ -245,14 +245,14 @@ def _parse_item(item: str, spec: _FieldSpec) -> List[int]:
     """One list item: ``*``, ``v``, ``a-b``, ``*/s``, ``a/s``, ``a-b/s`` (ranges may wrap, as in Quartz)."""
     if item == "":
         raise ScheduleError(spec.name, "has an empty list item (check for a stray ',')")
-    range_text, _, step_text = item.partition("/")
+    range_text, _slash, step_text = item.partition("/")
     step = 1
     if "/" in item:
         step = _parse_step(step_text, spec)
     if range_text == "*":
         start, end = spec.low, spec.high
     elif "-" in range_text:
-        low_text, _, high_text = range_text.partition("-")
+        low_text, _dash, high_text = range_text.partition("-")
         start, end = _parse_value(low_text, spec), _parse_value(high_text, spec)
     else:
         start = _parse_value(range_text, spec)
@@ -337,7 +337,7 @@ def _parse_day_of_week(text: str) -> DayOfWeekRule:
     if "#" in upper:
         if "," in upper:
             raise ScheduleError("day-of-week", f"'{text}': '#' must stand alone, not in a list (one d#k per expression)")
-        day_text, _, nth_text = upper.partition("#")
+        day_text, _hash, nth_text = upper.partition("#")
         day = _parse_value(day_text, DAY_OF_WEEK)
         if not _INT.match(nth_text) or not 1 <= int(nth_text) <= 5:
             raise ScheduleError("day-of-week", f"'{text}': the number after '#' must be 1-5 (as in TUE#2 = second Tuesday)")

@@ -541,8 +541,7 @@ def find_overlaps(windows: Sequence[Tuple[str, WindowSchedule]], start: datetime
         for occurrence in iter_occurrences(spec, look_back - timedelta(microseconds=1)):
             if occurrence.start >= end:
                 break
-            assert occurrence.end is not None
-            if occurrence.end > start:
+            if occurrence.end is not None and occurrence.end > start:
                 intervals.append((occurrence.start.astimezone(UTC), occurrence.end.astimezone(UTC), index))
 
     intervals.sort()

@@ -151,7 +151,7 @@ def test_conformance_validation(case):
     specs = _specs_from_validation_input(case["input"])
     results = [validate_window_schedule(spec) for spec in specs]
     if case["expected"]["result"] == "valid":
-        assert results == [[] for _ in specs]
+        assert results == [[] for _spec in specs]
     else:
         assert case["expected"]["result"] == "invalid"
         assert all(results), results
@@ -668,7 +668,7 @@ def test_agrees_with_croniter_on_last_and_nth_weekday():
     for aws_dow, unix_dow in (("6L", "L5"), ("3#2", "2#2"), ("TUE#2", "2#2"), ("2L", "L1")):
         got = [o.start for o in occurrences(WindowSchedule(f"cron(0 2 ? * {aws_dow} *)"), after, 24)]
         itr = croniter_module.croniter(f"0 2 * * {unix_dow}", after)
-        want = [itr.get_next(datetime) for _ in range(24)]
+        want = [itr.get_next(datetime) for _index in range(24)]
         assert [g.astimezone(UTC) for g in got] == [w.astimezone(UTC) for w in want], aws_dow
 
 
