@@ -15,7 +15,7 @@ import calendar
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Dict, Iterator, List, Optional, Tuple
 
 MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -107,8 +107,10 @@ class CronSchedule:
             self._days_cache[key] = days
         return days
 
-    def iter_local(self, start: datetime) -> Iterator[datetime]:
-        """Naive wall-clock datetimes matching the fields, ascending, at or after ``start``.
+    def iter_local(self, start: datetime, tz: Optional[tzinfo] = None) -> Iterator[datetime]:
+        """Wall-clock datetimes matching the fields, ascending, at or after the wall time ``start``.
+
+        Each carries ``tzinfo=tz`` as given (fold=0), without any check that the wall time exists.
 
         Jumps through the field sets (year → month → day → hour → minute → second) instead of
         scanning time, so sparse schedules cost no more than dense ones.
@@ -134,7 +136,7 @@ class CronSchedule:
                                 self.seconds[bisect_left(self.seconds, start.second):] if first_minute else self.seconds
                             )
                             for second in seconds:
-                                yield datetime(year, month, day, hour, minute, second)
+                                yield datetime(year, month, day, hour, minute, second, tzinfo=tz)
 
 
 def aws_weekday(year: int, month: int, day: int) -> int:

@@ -300,13 +300,15 @@ class _ZoneClock:
             self._month_steady = _steady_month(self.tz, year, month)
         return self._month_steady
 
-    def localize(self, naive: datetime) -> Optional[datetime]:
-        """The aware instant of a wall time: None when it does not exist, the first when repeated."""
-        if self._steady(naive.year, naive.month):
-            return naive.replace(tzinfo=self.tz)
-        if not _exists(naive, self.tz):
+    def existing(self, wall: datetime) -> Optional[datetime]:
+        """``wall`` (aware in this zone, fold=0: the first instance of a repeated time), or None
+        when a spring-forward change skips that wall time."""
+        if self._steady(wall.year, wall.month):
+            return wall
+        back = wall.astimezone(UTC).astimezone(self.tz)
+        if (back.day, back.hour, back.minute, back.second) != (wall.day, wall.hour, wall.minute, wall.second):
             return None
-        return _localize(naive, self.tz)
+        return wall
 
     def plus(self, moment: datetime, elapsed: timedelta) -> datetime:
         """``moment + elapsed`` as elapsed time, expressed in the zone."""
@@ -466,20 +468,20 @@ def _cron_starts(
     if start_date is not None:
         earliest = max(earliest, start_date - timedelta(days=offset_days + 1))
     earliest = max(earliest, base_floor)
-    search_from = earliest.astimezone(clock.tz).replace(tzinfo=None, microsecond=0) + timedelta(seconds=1)
+    search_from = earliest.astimezone(clock.tz).replace(microsecond=0) + timedelta(seconds=1)
     if search_from.year > schedule.years[-1]:
         return
     offset = timedelta(days=offset_days)
     past_floor = past_after = False  # both checks hold for good once true: instants only grow
-    for base in schedule.iter_local(search_from):
-        base_instant = clock.localize(base)
-        if base_instant is None:
+    for base in schedule.iter_local(search_from, clock.tz):
+        if clock.existing(base) is None:
             continue
         if not past_floor:
-            if base_instant <= base_floor:
+            if base <= base_floor:
                 continue  # repeated hour: the first instance was at or before the floor
             past_floor = True
-        start = clock.localize(base + offset) if offset_days else base_instant
+        # Aware + timedelta in one zone is wall-clock arithmetic: the offset keeps local time.
+        start = clock.existing(base + offset) if offset_days else base
         if start is None:
             continue
         if not past_after:
