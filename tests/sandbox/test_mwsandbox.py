@@ -550,3 +550,12 @@ def test_cli_serves_and_stops_on_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_unsigned_json_calls_reach_ssm(sandbox, ssm_client):
+    """Tools without SigV4 (curl, Ansible's uri) can call the sandbox with just X-Amz-Target."""
+    wid = make_window(ssm_client)
+    request = urllib.request.Request(sandbox.endpoint + "/", data=json.dumps({"WindowId": wid}).encode(), headers={
+        "X-Amz-Target": "AmazonSSM.GetMaintenanceWindow", "Content-Type": "application/x-amz-json-1.1"})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request) as response:
+        assert json.loads(response.read())["Name"] == "prod-patching"
