@@ -503,6 +503,7 @@ def _rate_starts(
         anchor = created
     else:
         anchor = after
+    anchor = anchor.astimezone(UTC)  # arithmetic below must be elapsed time, not wall clock
     interval = timedelta(seconds=schedule.interval_seconds)
     k = 0
     if after >= anchor:
@@ -534,6 +535,7 @@ def find_overlaps(windows: Sequence[Tuple[str, WindowSchedule]], start: datetime
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     intervals: List[Tuple[datetime, datetime, int]] = []
     for index, (name, spec) in enumerate(windows):
         if spec.duration is None:

@@ -411,6 +411,12 @@ def test_rate_uses_elapsed_time_across_dst():
         "2026-03-07T02:30:00-05:00", "2026-03-08T03:30:00-04:00", "2026-03-09T03:30:00-04:00"]
 
 
+def test_rate_anchor_in_window_zone_is_elapsed_time():
+    spec = WindowSchedule("rate(1 day)", timezone="America/New_York", start_date="2026-03-07T09:00:00")
+    assert _starts(spec, "2026-03-01T00:00:00Z", 3) == [
+        "2026-03-07T09:00:00-05:00", "2026-03-08T10:00:00-04:00", "2026-03-09T10:00:00-04:00"]
+
+
 def test_rate_past_start_date_is_reanchored_at_creation():
     spec = WindowSchedule("rate(7 days)", start_date="2019-01-01T00:00:00Z", created_at=parse_instant("2019-03-01T12:00:00Z"))
     assert _starts(spec, "2019-03-01T11:00:00Z", 2) == ["2019-03-01T12:00:00Z", "2019-03-08T12:00:00Z"]
@@ -584,14 +590,17 @@ def test_property_offset_is_base_plus_local_days(expression, zone, after, offset
 
 @PROPERTY_SETTINGS
 @given(value=st.integers(5, 500), unit=st.sampled_from(["minutes", "hours", "days"]), after=instants,
-       zone=st.sampled_from(ZONES), anchor_days=st.integers(-50, 50))
-def test_property_rate_fixed_elapsed_interval(value, unit, after, zone, anchor_days):
-    spec = WindowSchedule(f"rate({value} {unit})", timezone=zone, start_date=(after + timedelta(days=anchor_days)).isoformat())
+       zone=st.sampled_from(ZONES), anchor_days=st.integers(-50, 50), local_text=st.booleans())
+def test_property_rate_fixed_elapsed_interval(value, unit, after, zone, anchor_days, local_text):
+    moment = after + timedelta(days=anchor_days)
+    # start_date either with an explicit offset or as wall time in the window's zone
+    text = moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat() if local_text else moment.isoformat()
+    anchor = parse_instant(text, ZoneInfo(zone))
+    spec = WindowSchedule(f"rate({value} {unit})", timezone=zone, start_date=text)
     got = [o.start.astimezone(UTC) for o in occurrences(spec, after, 10)]
     step = timedelta(**{unit: value})
     assert all(b - a == step for a, b in zip(got, got[1:]))
     assert all(s > after for s in got)
-    anchor = after + timedelta(days=anchor_days)
     assert all((s - anchor) % step == timedelta(0) for s in got)
 
 
