@@ -67,7 +67,6 @@ class Violation:
 
 # Shape-constraint texts start with this; cross-field texts are AWS's plain messages.
 _SHAPE_PREFIX = "Member must"
-_MISSING = object()
 
 WINDOW_OPERATIONS = ("CreateMaintenanceWindow", "UpdateMaintenanceWindow")
 TARGET_OPERATIONS = ("RegisterTargetWithMaintenanceWindow", "UpdateMaintenanceWindowTarget")
@@ -127,7 +126,7 @@ def check_target_fields(fields: Mapping[str, Any], complete: bool = True) -> Lis
     """Cross-field rules of a window target: the Targets shape allowed for its ResourceType."""
     view = _Fields(fields, complete)
     targets = view.get("Targets")
-    if not view.known("Targets") or not isinstance(targets, list):
+    if not view.known("Targets") or not isinstance(targets, (list, tuple)):
         return []
     entries = [t for t in targets if isinstance(t, Mapping)]
     resource_type = view.get("ResourceType")
@@ -544,6 +543,9 @@ def _check_no_resource_group_keys(entries: Sequence[Mapping[str, Any]]) -> List[
 
 
 def _check_instance_targets(entries: Sequence[Mapping[str, Any]]) -> List[Violation]:
+    if not entries:
+        return [Violation("Targets", [], "You must specify at least one target",
+                          "needs instance IDs, tag-key or tag:<tag-key> entries (got none)")]
     keys = _target_keys(entries)
     instance = [(i, k) for i, k in keys if k == "InstanceIds"]
     if instance:

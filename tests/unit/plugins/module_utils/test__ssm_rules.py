@@ -252,6 +252,7 @@ def test_update_with_replace_requires_create_fields():
 @pytest.mark.parametrize("resource_type, targets, words", [
     ("INSTANCE", [{"Key": "InstanceIds", "Values": ["i-1"]}, {"Key": "tag:a", "Values": ["b"]}], "cannot be combined"),
     ("INSTANCE", [{"Key": "InstanceIds", "Values": []}], "1 to 50 instance IDs"),
+    ("INSTANCE", [], "got none"),
     ("INSTANCE", [{"Key": "Name", "Values": ["x"]}], "must be InstanceIds, tag-key or tag:<tag-key>"),
     ("INSTANCE", [{"Key": "tag:", "Values": ["x"]}], "must be InstanceIds, tag-key or tag:<tag-key>"),
     ("INSTANCE", [{"Key": "resource-groups:Name", "Values": ["g"]}], "only be used when ResourceType is RESOURCE_GROUP"),
