@@ -559,3 +559,17 @@ def test_unsigned_json_calls_reach_ssm(sandbox, ssm_client):
         "X-Amz-Target": "AmazonSSM.GetMaintenanceWindow", "Content-Type": "application/x-amz-json-1.1"})
     with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request) as response:
         assert json.loads(response.read())["Name"] == "prod-patching"
+
+
+def test_describe_schedule_for_targets_merges_windows(ssm_client):
+    early = make_window(ssm_client, "early-window", Schedule="cron(0 1 ? * MON *)")
+    late = make_window(ssm_client, "late-window", Schedule="cron(0 3 ? * MON *)")
+    make_window(ssm_client, "other-window")
+    for wid in (early, late):
+        make_target(ssm_client, wid, Targets=[{"Key": "tag:PatchGroup", "Values": ["web"]}])
+    found = ssm_client.describe_maintenance_window_schedule(
+        Targets=[{"Key": "tag:PatchGroup", "Values": ["web"]}], ResourceType="INSTANCE", MaxResults=4,
+        Filters=[{"Key": "ScheduledAfter", "Values": ["2030-01-01T00:00:00Z"]}])
+    rows = [(r["Name"], r["ExecutionTime"]) for r in found["ScheduledWindowExecutions"]]
+    assert rows == [("early-window", "2030-01-07T01:00Z"), ("late-window", "2030-01-07T03:00Z"),
+                    ("early-window", "2030-01-14T01:00Z"), ("late-window", "2030-01-14T03:00Z")]

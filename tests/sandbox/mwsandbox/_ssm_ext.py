@@ -478,22 +478,33 @@ SCHEDULE_HORIZON = 1000  # occurrences computed per request at most
 
 def describe_maintenance_window_schedule(self: SimpleSystemManagerResponse) -> ActionResult:
     params = _params(self)
-    if not params.get("WindowId"):
-        raise ValidationException("The sandbox supports DescribeMaintenanceWindowSchedule by WindowId only")
-    window = _window(self.ssm_backend, params["WindowId"])
+    backend = self.ssm_backend
+    if params.get("WindowId"):
+        windows = [_window(backend, params["WindowId"])]
+    elif params.get("Targets") and params.get("ResourceType"):
+        windows = [w for w in backend.windows.values() if isinstance(w, Window) and any(
+            _target_matches(t, params["Targets"], params["ResourceType"]) for t in w.targets.values())]
+    else:
+        raise ValidationException("Specify either WindowId or Targets and ResourceType")
     after, before = _schedule_bounds(params.get("Filters") or [])
-    starts = []
-    if window.fields.get("Enabled"):
-        for occurrence in _schedule.iter_occurrences(_window_schedule(window), after or _now()):
-            if before is not None and occurrence.start >= before:
-                break
-            starts.append(occurrence.start)
-            if len(starts) >= SCHEDULE_HORIZON:
-                break
-    rows = [{"WindowId": window.id, "Name": window.fields.get("Name"), "ExecutionTime": _execution_time_text(s)}
-            for s in starts]
+    starts = sorted(((start, window) for window in windows for start in _upcoming(window, after or _now(), before)),
+                    key=lambda pair: (pair[0], pair[1].id))
+    rows = [{"WindowId": w.id, "Name": w.fields.get("Name"), "ExecutionTime": _execution_time_text(s)}
+            for s, w in starts[:SCHEDULE_HORIZON]]
     page, token = _page(rows, params)
     return _result({"ScheduledWindowExecutions": page, "NextToken": token})
+
+
+def _upcoming(window: Window, after: datetime.datetime, before: Optional[datetime.datetime]) -> List[datetime.datetime]:
+    """Window starts strictly after ``after`` and before ``before`` (at most SCHEDULE_HORIZON)."""
+    starts: List[datetime.datetime] = []
+    if not window.fields.get("Enabled"):
+        return starts
+    for occurrence in _schedule.iter_occurrences(_window_schedule(window), after):
+        if (before is not None and occurrence.start >= before) or len(starts) >= SCHEDULE_HORIZON:
+            break
+        starts.append(occurrence.start)
+    return starts
 
 
 def _schedule_bounds(filters: List[Mapping[str, Any]]) -> Tuple[Optional[datetime.datetime], Optional[datetime.datetime]]:
