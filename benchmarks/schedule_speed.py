@@ -62,12 +62,12 @@ def main() -> None:
         for i, expr in enumerate(expressions())
     ]
     assert len(set(spec.schedule for spec in specs)) == 100
-    began = time.perf_counter()
+    began, began_cpu = time.perf_counter(), time.process_time()
     total = 0
     for spec in specs:
         total += len(occurrences(spec, after, 1000))
-    elapsed = time.perf_counter() - began
-    print(f"{total} occurrences of {len(specs)} expressions (1,000 each) in {elapsed:.3f} s")
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - began_cpu
+    print(f"{total} occurrences of {len(specs)} expressions (1,000 each) in {elapsed:.3f} s ({cpu:.3f} s CPU)")
 
 
 if __name__ == "__main__":

@@ -408,10 +408,12 @@ def iter_occurrences(spec: WindowSchedule, after: datetime) -> Iterator[Occurren
     schedule, tz = _check(spec)
     if after.tzinfo is None:
         raise ValueError("after must be timezone-aware")
-    start_date = parse_instant(spec.start_date, tz) if spec.start_date is not None else None
-    end_date = parse_instant(spec.end_date, tz) if spec.end_date is not None else None
+    # Bounds in UTC: Python compares datetimes sharing a tzinfo by wall clock, ignoring fold.
+    after = after.astimezone(UTC)
+    start_date = parse_instant(spec.start_date, tz).astimezone(UTC) if spec.start_date is not None else None
+    end_date = parse_instant(spec.end_date, tz).astimezone(UTC) if spec.end_date is not None else None
     if spec.created_at is not None:  # accept the ISO text SSM returns as well as a datetime
-        spec = replace(spec, created_at=parse_instant(spec.created_at))
+        spec = replace(spec, created_at=parse_instant(spec.created_at).astimezone(UTC))
     clock = _ZoneClock(tz)
     return _with_intervals(_starts(schedule, clock, spec, after, start_date, end_date), spec, clock)
 
@@ -442,11 +444,14 @@ def _starts(
         candidates = _rate_starts(schedule, clock.tz, spec, after, start_date)
     else:
         candidates = _at_starts(schedule, clock.tz, after)
+    before_start = start_date is not None
     for start in candidates:
         if end_date is not None and start > end_date:
             return
-        if start_date is not None and start < start_date:
-            continue
+        if before_start:
+            if start < start_date:
+                continue
+            before_start = False  # starts only grow
         yield start
 
 

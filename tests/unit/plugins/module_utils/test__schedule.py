@@ -394,6 +394,11 @@ def test_dst_fall_back_runs_once_at_first_instance():
         "2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00", "2026-11-03T01:30:00-05:00"]
     # Evaluating inside the repeated hour, after the first instance: no second run that night.
     assert _starts(spec, "2026-11-01T06:00:00Z", 1) == ["2026-11-02T01:30:00-05:00"]
+    # ... also when `after` is given in the window's own zone (second instance, fold=1)
+    zone = ZoneInfo("America/New_York")
+    after = datetime(2026, 11, 1, 1, 20, tzinfo=zone, fold=1)
+    late = WindowSchedule("cron(50 1 * * ? *)", timezone="America/New_York")
+    assert [format_instant(o.start) for o in occurrences(late, after, 1)] == ["2026-11-02T01:50:00-05:00"]
 
 
 def test_every_five_minutes_through_fall_back_has_no_duplicates():
