@@ -223,23 +223,29 @@ class Engine:
         self._prepare_tasks()
         self.record = self._window_record(core.IN_PROGRESS, "In progress.")
         self._write()
-        previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        # ansible-core forwards Ctrl-C and termination to its workers as SIGINT/SIGTERM; turn the
+        # first one into an exception so running children are stopped and the history says so.
+        previous = {signum: signal.signal(signum, self._on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
         interrupted: BaseException | None = None
         try:
-            self._run_groups()
-        except BaseException as exc:  # Ctrl-C, SIGTERM, a caller's task timeout: record it, then re-raise
-            interrupted = exc
-            self._stop_children()
+            try:
+                self._run_groups()
+            except BaseException as exc:  # a signal or a caller's task timeout: record it, then re-raise
+                interrupted = exc
+                for signum in previous:
+                    signal.signal(signum, signal.SIG_IGN)  # finish the cleanup; the caller waits for us
+                self._stop_children()
+            self._finish(interrupted)
+            shutil.rmtree(self.state_dir, ignore_errors=True)
         finally:
-            signal.signal(signal.SIGTERM, previous)
-        self._finish(interrupted)
-        shutil.rmtree(self.state_dir, ignore_errors=True)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         if interrupted is not None:
             raise interrupted
         return self.record
 
-    def _on_sigterm(self, signum: int, frame: Any) -> None:
-        raise Interrupted(f"received signal {signum}")
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        raise Interrupted(f"received {signal.Signals(signum).name}")
 
     def _run_groups(self) -> None:
         by_name = {t.spec.name: t for t in self.tasks}
