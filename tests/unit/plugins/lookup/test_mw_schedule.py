@@ -33,26 +33,39 @@ def _collection_paths():
     return paths
 
 
+NAME = "mwops.ssm.mw_schedule"
+
+
 @pytest.fixture(scope="module")
 def lookup():
-    from ansible.plugins.loader import init_plugin_loader, lookup_loader  # pylint: disable=import-outside-toplevel
+    """Register the lookup's option definitions (its DOCUMENTATION plus the amazon.aws fragments)
+    the way the plugin loader does.
 
-    init_plugin_loader(_collection_paths())
-    plugin = lookup_loader.get("mwops.ssm.mw_schedule")
-    if plugin is None:
-        pytest.skip("amazon.aws is not available to load the lookup")
-    return plugin
+    The loader itself is not used here: installing Ansible's collection finder in a pytest session
+    that already imported ``ansible_collections`` as plain packages breaks later imports. The real
+    loader, docs and fragments are exercised by test_real_playbook_run.
+    """
+    import yaml  # pylint: disable=import-outside-toplevel
+    from ansible import constants as C  # pylint: disable=import-outside-toplevel
 
+    fragments = pytest.importorskip("ansible_collections.amazon.aws.plugins.doc_fragments.common")
+    region = pytest.importorskip("ansible_collections.amazon.aws.plugins.doc_fragments.region")
+    from ansible_collections.mwops.ssm.plugins.lookup import mw_schedule  # pylint: disable=import-outside-toplevel
 
-def _fresh(lookup):
-    # Options persist on a plugin instance; reset them to the documented defaults each time.
-    from ansible.plugins.loader import lookup_loader  # pylint: disable=import-outside-toplevel
-
-    return lookup_loader.get("mwops.ssm.mw_schedule")
+    doc = yaml.safe_load(mw_schedule.DOCUMENTATION)
+    assert doc["extends_documentation_fragment"] == ["amazon.aws.common.plugins", "amazon.aws.region.plugins"]
+    options = dict(doc["options"])
+    for fragment in (fragments, region):
+        options.update(yaml.safe_load(fragment.ModuleDocFragment.PLUGINS)["options"])
+    C.config.initialize_plugin_configuration_definitions("lookup", NAME, options)
+    return mw_schedule.LookupModule
 
 
 def run(lookup, terms, **kwargs):
-    return _fresh(lookup).run(terms, {}, **kwargs)
+    plugin = lookup()
+    plugin._load_name = NAME  # set by the plugin loader in real runs
+    plugin.ansible_name = NAME
+    return plugin.run(terms, {}, **kwargs)
 
 
 def test_patch_tuesday_plus_two_with_intervals(lookup):
