@@ -17,6 +17,7 @@ import typing as t
 
 from . import _definition as d
 from . import _ssm
+from ._plan import NEW_WINDOW_ID
 from ._plan import DefinitionError
 from ._plan import Op
 from ._plan import Plan
@@ -157,7 +158,7 @@ def ensure_window(client, name: t.Optional[str], window_id: t.Optional[str], des
     ids = apply(client, plan, check_mode)
     final = plan.after
     if plan.changed and not check_mode and desired is not None:
-        new_id = ids.get(plan.ops[0].result_id or "", state.window_id if state else None)
+        new_id = ids.get(NEW_WINDOW_ID) or (state.window_id if state else None)
         final = state_document(read_window_state(client, _ssm.get_window(client, new_id)))
     return plan, final
 
