@@ -41,11 +41,13 @@ def mw_overlaps(
     after: Optional[Any] = None,
 ) -> List[Dict[str, str]]:
     """Pairs of windows that are open at the same time within the horizon."""
-    named = [_window_schedule(window, index) for index, window in enumerate(_window_list(windows))]
+    items = _window_list(windows)
+    named = [_window_schedule(window, index) for index, window in enumerate(items)]
     _check_unique_names(named)
     horizon_start, horizon_end = _horizon(start if start is not None else after, days, end)
+    enabled = [pair for pair, window in zip(named, items) if window.get("enabled") is not False]
     try:
-        overlaps = find_overlaps(named, horizon_start, horizon_end)
+        overlaps = find_overlaps(enabled, horizon_start, horizon_end)
     except ValueError as exc:
         raise AnsibleFilterError(f"mw_overlaps: {to_native(exc)}") from None
     return [

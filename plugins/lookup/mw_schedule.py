@@ -86,7 +86,8 @@ options:
     description:
       - A window definition in the collection's vocabulary; the keys used are C(schedule),
         C(schedule_timezone), C(schedule_offset), C(start_date), C(end_date), C(duration) and
-        C(cutoff). Other keys (tasks, targets, ...) are ignored.
+        C(cutoff). A definition with C(enabled=false) gives an empty list, as a disabled window
+        does not run. Other keys (tasks, targets, ...) are ignored.
       - Options given explicitly override the matching keys of the definition.
     type: dict
   window_id:
@@ -227,6 +228,8 @@ class LookupModule(AWSLookupBase):
             if not isinstance(window, dict):
                 raise AnsibleLookupError("window: must be a window definition (a dictionary)")
             specs = [self._spec(_from_vocabulary(window), created_at)]
+            if window.get("enabled") is False:
+                return [[]]  # validated above, but a disabled window does not open
         else:
             deployed = self._deployed_window(window_id, name)
             if deployed is None:

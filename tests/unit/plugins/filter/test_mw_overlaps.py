@@ -30,6 +30,12 @@ def test_follow_the_sun_overlap_each_week():
     ]
 
 
+def test_disabled_windows_do_not_overlap():
+    assert mw_overlaps([EMEA, dict(AMER, enabled=False)], start="2026-01-01T00:00:00Z", days=14) == []
+    with pytest.raises(AnsibleFilterError, match="day-of-week"):
+        mw_overlaps([EMEA, dict(AMER, enabled=False, schedule="cron(0 2 ? * 0 *)")], start="2026-01-01T00:00:00Z")
+
+
 def test_no_overlap_when_windows_only_touch():
     first = {"name": "one", "schedule": "cron(0 0 ? * MON *)", "duration": 2, "cutoff": 0}
     second = {"name": "two", "schedule": "cron(0 2 ? * MON *)", "duration": 2, "cutoff": 0}

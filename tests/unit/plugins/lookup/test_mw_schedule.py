@@ -113,6 +113,7 @@ def test_window_definition(lookup):
     got = run(lookup, [], window=window, after=AFTER, count=1)
     assert got == [[{"start": "2026-01-15T02:00:00-05:00", "end": "2026-01-15T06:00:00-05:00",
                      "last_task_start": "2026-01-15T05:00:00-05:00"}]]
+    assert run(lookup, [], window=dict(window, enabled=False), after=AFTER, count=3) == [[]]
     # explicit options override the definition
     assert run(lookup, [], window=window, offset=1, after=AFTER)[0][0]["start"] == "2026-01-14T02:00:00-05:00"
 
