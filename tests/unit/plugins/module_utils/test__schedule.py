@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -701,3 +702,107 @@ def test_speed_1000_occurrences_of_100_expressions():
     elapsed = time.process_time() - began
     assert total == 100000
     assert elapsed < 3  # ~0.5 s on a developer machine; generous for slow CI runners
+
+
+# ---------------------------------------------------------------------------------------------
+# Independent brute-force reference (spec A.11): every local day is checked against the day rules
+# written out directly, times are the product of the field sets, DST per the conventions.
+
+
+def _aws_dow(day):
+    return day.isoweekday() % 7 + 1  # SUN = 1 ... SAT = 7
+
+
+def _last_day(day):
+    following = day.replace(day=28) + timedelta(days=4)
+    return (following - timedelta(days=following.day)).day
+
+
+def _day_matches(rule, day):
+    kind, value = rule
+    last = _last_day(day)
+    if kind == "dom":
+        return day.day in value
+    if kind == "L":
+        return day.day == last - value
+    if kind == "LW":
+        weekdays = [d for d in range(1, last + 1) if day.replace(day=d).isoweekday() <= 5]
+        return day.day == weekdays[-1]
+    if kind == "W":
+        if value > last:
+            return False
+        weekdays = [d for d in range(1, last + 1) if day.replace(day=d).isoweekday() <= 5]
+        return day.day == min(weekdays, key=lambda d: abs(d - value))
+    if kind == "dow":
+        return _aws_dow(day) in value
+    if kind == "nL":
+        return _aws_dow(day) == value and day.day + 7 > last
+    weekday, nth = value  # "#"
+    return _aws_dow(day) == weekday and (day.day - 1) // 7 + 1 == nth
+
+
+def _wall_exists(wall, tz):
+    return wall.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None) == wall
+
+
+def _reference_starts(parts, zone, offset, after, count):
+    minutes, hours, months, rule = parts
+    tz = ZoneInfo(zone)
+    day = (after.astimezone(tz) - timedelta(days=offset + 1)).date()
+    found = []
+    for _step in range(12 * 366):  # long enough for 8 runs of the sparsest rule drawn
+        if day.month in months and _day_matches(rule, day):
+            for hour in hours:
+                for minute in minutes:
+                    base = datetime(day.year, day.month, day.day, hour, minute)
+                    if not _wall_exists(base, tz) or base.replace(tzinfo=tz).astimezone(UTC) <= after:
+                        continue
+                    run = base + timedelta(days=offset)
+                    if not _wall_exists(run, tz):
+                        continue
+                    found.append(run.replace(tzinfo=tz).astimezone(UTC))
+                    if len(found) == count:
+                        return found
+        day += timedelta(days=1)
+    return found
+
+
+@st.composite
+def structured_cron(draw):
+    minutes = sorted(draw(st.sets(st.sampled_from([0, 10, 20, 30, 45]), min_size=1, max_size=2)))
+    hours = sorted(draw(st.sets(st.integers(0, 23), min_size=1, max_size=3)))
+    months = sorted(draw(st.sets(st.integers(1, 12), min_size=6, max_size=12)))
+    kind = draw(st.sampled_from(["dom", "L", "LW", "W", "dow", "nL", "#"]))
+    if kind == "dom":
+        value = sorted(draw(st.sets(st.integers(1, 31), min_size=1, max_size=3)))
+        text, rule = (",".join(map(str, value)), "?"), (kind, set(value))
+    elif kind == "L":
+        value = draw(st.integers(0, 5))
+        text, rule = ("L" if value == 0 else f"L-{value}", "?"), (kind, value)
+    elif kind == "LW":
+        text, rule = ("LW", "?"), (kind, None)
+    elif kind == "W":
+        value = draw(st.integers(1, 31))
+        text, rule = (f"{value}W", "?"), (kind, value)
+    elif kind == "dow":
+        value = sorted(draw(st.sets(st.integers(1, 7), min_size=1, max_size=3)))
+        text, rule = ("?", ",".join(DAY_NAMES[v - 1] for v in value)), (kind, set(value))
+    elif kind == "nL":
+        value = draw(st.integers(1, 7))
+        text, rule = ("?", f"{value}L"), (kind, value)
+    else:
+        value = (draw(st.integers(1, 7)), draw(st.integers(1, 5)))
+        text, rule = ("?", f"{DAY_NAMES[value[0] - 1]}#{value[1]}"), (kind, value)
+    month_text = ",".join(map(str, months))
+    expression = f"cron({','.join(map(str, minutes))} {','.join(map(str, hours))} {text[0]} {month_text} {text[1]} *)"
+    return expression, (minutes, hours, set(months), rule)
+
+
+@settings(max_examples=int(os.environ.get("MWOPS_BRUTE_EXAMPLES", "200")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=structured_cron(), zone=st.sampled_from(ZONES), after=instants, offset=st.sampled_from([0, 0, 1, 3, 6]))
+def test_agrees_with_brute_force_reference(drawn, zone, after, offset):
+    expression, parts = drawn
+    spec = WindowSchedule(expression, timezone=zone, offset=offset or None)
+    got = [o.start.astimezone(UTC) for o in occurrences(spec, after, 8)]
+    assert got == _reference_starts(parts, zone, offset, after, 8), expression
