@@ -226,14 +226,20 @@ PLAYBOOK = """
         windows:
           - {name: a, schedule: cron(0 22 ? * SAT *), schedule_timezone: Europe/Berlin, duration: 4, cutoff: 1}
           - {name: b, schedule: cron(0 14 ? * SAT *), schedule_timezone: America/New_York, duration: 7, cutoff: 1}
+    - ansible.builtin.set_fact:
+        deployed: "{{ lookup('mwops.ssm.mw_schedule', name='playbook-window', endpoint_url=endpoint, region='us-east-1',
+                             access_key='testing', secret_key='testing', after='2026-01-01T00:00:00Z',
+                             created_at='2025-12-01T00:00:00Z', count=1) }}"
     - ansible.builtin.copy:
-        content: "{{ {'one': one, 'many': many, 'overlaps': overlaps} | to_json }}"
+        content: "{{ {'one': one, 'many': many, 'overlaps': overlaps, 'deployed': deployed} | to_json }}"
         dest: "{{ out }}"
 """
 
 
 @pytest.mark.slow
-def test_real_playbook_run(tmp_path):
+def test_real_playbook_run(tmp_path, sandbox, ssm_client):
+    sandbox.reset()
+    _create_window(ssm_client, "playbook-window", ScheduleTimezone="Europe/Berlin", Schedule="cron(0 22 ? * SAT *)")
     playbook_bin = Path(sys.executable).parent / "ansible-playbook"
     if not playbook_bin.exists() and shutil.which("ansible-playbook") is None:
         pytest.skip("ansible-playbook not installed next to this Python")
@@ -244,7 +250,7 @@ def test_real_playbook_run(tmp_path):
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOME=str(tmp_path / "home"))
     proc = subprocess.run(
         [str(playbook_bin if playbook_bin.exists() else "ansible-playbook"), str(tmp_path / "play.yml"),
-         "-e", f"out={out}", "-e", f"ansible_python_interpreter={sys.executable}", "-c", "local", "-i", "localhost,"],
+         "-e", f"out={out}", "-e", f"endpoint={sandbox.endpoint}", "-e", f"ansible_python_interpreter={sys.executable}", "-c", "local", "-i", "localhost,"],
         env=env, capture_output=True, text=True, timeout=240, check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -254,4 +260,6 @@ def test_real_playbook_run(tmp_path):
         {"start": "2026-02-12T02:00:00-05:00", "end": "2026-02-12T06:00:00-05:00", "last_task_start": "2026-02-12T05:00:00-05:00"},
     ]
     assert data["many"] == [[{"start": "2026-01-04T03:00:00Z"}], [{"start": "2026-01-02T00:00:00Z"}]]
+    assert data["deployed"] == [{"start": "2026-01-03T22:00:00+01:00", "end": "2026-01-04T02:00:00+01:00",
+                                 "last_task_start": "2026-01-04T01:00:00+01:00"}]
     assert data["overlaps"] == [{"first": "a", "second": "b", "start": "2026-01-03T21:00:00Z", "end": "2026-01-04T01:00:00Z"}]
