@@ -275,10 +275,16 @@ def _plus_hours(moment: datetime, hours: int) -> datetime:
 
 @lru_cache(maxsize=65536)
 def _steady_month(tz: tzinfo, year: int, month: int) -> bool:
-    """True when the zone's UTC offset is the same all month (no DST change inside it)."""
-    first = datetime(year, month, 1, tzinfo=tz)
+    """True when the zone's UTC offset is the same all month (no DST change inside it).
+
+    Sampled weekly, not only at the ends: a zone may change and change back within a month
+    (Africa/Casablanca around Ramadan).
+    """
     following = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
-    offsets = {moment.replace(fold=fold).utcoffset() for moment in (first, following) for fold in (0, 1)}
+    samples = [datetime(year, month, day, tzinfo=tz) for day in (1, 8, 15, 22)]
+    samples.append(following - timedelta(days=1))
+    samples.append(following)
+    offsets = {moment.replace(fold=fold).utcoffset() for moment in samples for fold in (0, 1)}
     return len(offsets) == 1
 
 

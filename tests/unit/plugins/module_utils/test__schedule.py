@@ -515,7 +515,8 @@ def test_find_overlaps_needs_duration():
 # ---------------------------------------------------------------------------------------------
 # Properties
 
-ZONES = ["UTC", "America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "America/Santiago"]
+ZONES = ["UTC", "America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "America/Santiago",
+         "Africa/Casablanca", "Australia/Lord_Howe"]
 DAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 
 
