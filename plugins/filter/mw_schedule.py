@@ -102,13 +102,24 @@ def _horizon(start: Any, days: Any, end: Any) -> Tuple[datetime, datetime]:
     if end not in (None, ""):
         horizon_end = _instant(end, "end")
     else:
-        number = DEFAULT_DAYS if days is None else days
-        if isinstance(number, bool) or not isinstance(number, (int, float)) or number <= 0:
+        number = _number(DEFAULT_DAYS if days is None else days)
+        if number is None or number <= 0:
             raise AnsibleFilterError(f"mw_overlaps: days: must be a positive number, got {days!r}")
         horizon_end = horizon_start + timedelta(days=number)
     if horizon_end <= horizon_start:
         raise AnsibleFilterError("mw_overlaps: end must be after start")
     return horizon_start, horizon_end
+
+
+def _number(value: Any) -> Optional[float]:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
 
 
 def _instant(value: Any, label: str) -> datetime:

@@ -160,7 +160,7 @@ _raw:
 """
 
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
@@ -207,7 +207,7 @@ class LookupModule(AWSLookupBase):
     def run(self, terms, variables=None, **kwargs):
         # Not AWSLookupBase.run(): that demands boto3 even for a pure preview.
         self.set_options(var_options=variables, direct=kwargs)
-        terms = [term for term in (terms or []) if term is not None]
+        terms = [term for term in _flatten(terms or []) if term is not None]
         window, window_id, name = (self.get_option(key) for key in ("window", "window_id", "name"))
         sources = [label for label, given in (("terms", terms), ("window", window), ("window_id", window_id),
                                               ("name", name)) if given]
@@ -303,6 +303,17 @@ class LookupModule(AWSLookupBase):
             ids = ", ".join(sorted(w["WindowId"] for w in found))
             raise AnsibleLookupError(f"name: {len(found)} maintenance windows are named {name!r} ({ids}); use window_id")
         return found[0]["WindowId"]
+
+
+def _flatten(terms: Any) -> List[Any]:
+    """Terms may arrive as a list inside the list (``lookup(..., my_list)``)."""
+    flat: List[Any] = []
+    for term in terms:
+        if isinstance(term, (list, tuple)):
+            flat.extend(_flatten(term))
+        else:
+            flat.append(term)
+    return flat
 
 
 def _text(value: Any, label: str) -> str:

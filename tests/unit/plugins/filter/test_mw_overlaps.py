@@ -42,6 +42,12 @@ def test_no_overlap_when_windows_only_touch():
     assert mw_overlaps([first, second], start="2026-01-01T00:00:00Z", days=30) == []
 
 
+def test_days_may_be_text_or_fractional():
+    assert mw_overlaps([EMEA, AMER], start="2026-01-01T00:00:00Z", days="14") == mw_overlaps(
+        [EMEA, AMER], start="2026-01-01T00:00:00Z", days=14)
+    assert len(mw_overlaps([EMEA, AMER], start="2026-01-03T00:00:00Z", days=0.9)) == 1
+
+
 def test_end_instead_of_days_and_after_alias():
     got = mw_overlaps([EMEA, AMER], after="2026-01-01T00:00:00Z", end="2026-01-05T00:00:00Z")
     assert len(got) == 1
@@ -80,6 +86,8 @@ def test_offsets_and_dates_are_applied():
         ([{"name": "x", "schedule": "rate(7 days)", "schedule_offset": 1, "duration": 2}], {}, "cron expressions only"),
         ([EMEA], {"start": "soon"}, "start:"),
         ([EMEA], {"days": 0}, "days: must be a positive number"),
+        ([EMEA], {"days": "a week"}, "days: must be a positive number"),
+        ([EMEA], {"days": True}, "days: must be a positive number"),
         ([EMEA], {"days": 3, "end": "2027-01-01T00:00:00Z"}, "either days or end"),
         ([EMEA], {"start": "2026-02-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"}, "end must be after start"),
     ],

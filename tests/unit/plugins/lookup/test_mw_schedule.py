@@ -98,6 +98,11 @@ def test_several_terms_give_one_list_each(lookup):
     ]
 
 
+def test_terms_given_as_a_list(lookup):
+    got = run(lookup, [["cron(0 3 ? * SUN *)", "rate(7 days)"]], after=AFTER, start_date="2026-01-02T00:00:00Z")
+    assert got == [[{"start": "2026-01-04T03:00:00Z"}], [{"start": "2026-01-02T00:00:00Z"}]]
+
+
 def test_aliases_and_bounds(lookup):
     got = run(lookup, ["cron(0 16 ? * TUE *)"], schedule_timezone="America/Los_Angeles",
               start_date="2021-01-01T00:00:00-08:00", end_date="2021-01-13T00:00:00-08:00", after="2020-12-01T00:00:00Z",
