@@ -573,3 +573,30 @@ def test_describe_schedule_for_targets_merges_windows(ssm_client):
     rows = [(r["Name"], r["ExecutionTime"]) for r in found["ScheduledWindowExecutions"]]
     assert rows == [("early-window", "2030-01-07T01:00Z"), ("late-window", "2030-01-07T03:00Z"),
                     ("early-window", "2030-01-14T01:00Z"), ("late-window", "2030-01-14T03:00Z")]
+
+
+MOCK_AWS_SCRIPT = """
+import boto3, moto, mwsandbox
+from botocore.exceptions import ClientError
+mwsandbox.install()
+with moto.mock_aws():
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    wid = ssm.create_maintenance_window(Name="mock-window", Schedule="rate(1 day)", Duration=2, Cutoff=0,
+                                        AllowUnassociatedTargets=False)["WindowId"]
+    ssm.update_maintenance_window(WindowId=wid, Duration=6)
+    assert ssm.get_maintenance_window(WindowId=wid)["Duration"] == 6
+    try:
+        ssm.update_maintenance_window(WindowId=wid, Duration=25)
+    except ClientError as exc:
+        print(exc.response["Error"]["Code"], exc.response["Error"]["Message"])
+"""
+
+
+@pytest.mark.slow
+def test_install_works_under_mock_aws_with_validation():
+    """Run apart: mock_aws resets moto's backends, which this process's sandbox shares."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent))
+    out = subprocess.run([sys.executable, "-c", MOCK_AWS_SCRIPT], capture_output=True, text=True, env=env,
+                         timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ValidationException 1 validation error detected: Value '25' at 'duration'")

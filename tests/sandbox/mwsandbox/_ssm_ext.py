@@ -117,10 +117,17 @@ def _reject(violations: List[_ssm_rules.Violation]) -> None:
 
 
 def _params(self: SimpleSystemManagerResponse) -> Dict[str, Any]:
-    """The request body as boto3-style parameters (blobs decoded to bytes)."""
+    """The request body as boto3-style parameters (blobs decoded to bytes), validated.
+
+    The server's WSGI layer has validated it already; checking again here keeps the rules in
+    force under ``moto.mock_aws``, where that layer does not exist.
+    """
     body = self.body or "{}"
     raw = json.loads(body) if isinstance(body, (str, bytes)) else {}
-    return decode_blobs(self._get_action(), raw)
+    operation = self._get_action()
+    params = decode_blobs(operation, raw)
+    _reject(_ssm_rules.check_request(operation, params, ssm_model()))
+    return params
 
 
 def _token_lookup(backend: SimpleSystemManagerBackend, operation: str, params: Mapping[str, Any]) -> Optional[str]:
