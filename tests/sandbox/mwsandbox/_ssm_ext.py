@@ -175,7 +175,7 @@ def _page(items: List[Any], params: Mapping[str, Any]) -> Tuple[List[Any], Optio
     token = params.get("NextToken")
     if token:
         try:
-            start = int(json.loads(base64.b64decode(token.encode()).decode())["offset"])
+            start = max(0, int(json.loads(base64.b64decode(token.encode()).decode())["offset"]))
         except (ValueError, KeyError, TypeError):
             raise ValidationException("The specified token is invalid: %s" % token) from None
     size = params.get("MaxResults") or DEFAULT_PAGE_SIZE
