@@ -30,6 +30,7 @@ DEFAULT_REBOOT_TIMEOUT = 600
 DEFAULT_REBOOT_POLL = 5.0
 # coreutils timeout exits 124 after SIGTERM, 137 after the SIGKILL that follows the grace period.
 TIMEOUT_EXIT_CODES = (124, 137)
+BARRIER_POLL_SECONDS = 0.05
 
 
 def _is_task_timeout(exc: BaseException) -> bool:
@@ -44,17 +45,39 @@ def _module_output(res: dict[str, Any]) -> str:
     return json.dumps(shown, indent=2, sort_keys=True, default=str)
 
 
+def _wait_for_barrier(path: str | None) -> bool:
+    """Block until the engine lets this task start (True) or decides it never will (False).
+
+    The engine launches a priority's child runs while the previous priority still runs, so
+    their start-up is hidden; the gates hold every invocation here until the priority is due.
+    """
+    if not path:
+        return True
+    while True:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return bool(json.load(fh)["go"])
+        except (OSError, ValueError, KeyError):
+            time.sleep(BARRIER_POLL_SECONDS)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("spec",))
+    _VALID_ARGS = frozenset(("spec", "barrier"))
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
+        if "barrier" in self._task.args:
+            go = _wait_for_barrier(self._task.args["barrier"])
+            return {**result, "changed": False, "msg": "Priority reached." if go else "Not started (cutoff)."}
         with open(self._task.args["spec"], encoding="utf-8") as fh:
             spec = json.load(fh)
         host = to_text(task_vars.get("inventory_hostname"))
+        if not _wait_for_barrier(spec.get("barrier")):
+            return {**result, "skipped": True, "changed": False, "mw_status": core.CANCELLED,
+                    "msg": "Not started: the window's cutoff passed before this task's priority became eligible."}
         ledger = TaskLedger(spec["ledger"])
         invocation_id = str(uuid.uuid4())
         refusal = ledger.admit(host, invocation_id, int(spec["max_errors"]), spec.get("cancel_at"), time.time())

@@ -33,8 +33,17 @@ from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import (
 display = Display()
 
 WINDOW_KEYS = ("name", "description", "duration", "cutoff", "targets", "tasks")
-# The collections root that holds this collection, so children always find mwops.ssm.mw_invoke.
-OWN_COLLECTIONS_ROOT = str(Path(__file__).resolve().parents[5])
+
+
+def _own_collections_root() -> str | None:
+    """The collections root this collection was loaded from, so children find mwops.ssm.mw_invoke."""
+    parents = Path(os.path.abspath(__file__)).parents  # not resolve(): keep a symlinked tree as loaded
+    if len(parents) > 5 and parents[4].name == "ansible_collections":
+        return str(parents[5])
+    return None
+
+
+OWN_COLLECTIONS_ROOT = _own_collections_root()
 CLI_VALUE_OPTIONS = {
     "remote_user": "--user",
     "connection": "--connection",
@@ -178,7 +187,8 @@ class ActionModule(ActionBase):
             command += ["--extra-vars", f"@{path}"]
         command += list(child_args)
         env = dict(os.environ)
-        collection_paths = [OWN_COLLECTIONS_ROOT] + [p for p in C.COLLECTIONS_PATHS if p != OWN_COLLECTIONS_ROOT]
+        collection_paths = [p for p in [OWN_COLLECTIONS_ROOT, *C.COLLECTIONS_PATHS] if p]
+        collection_paths = list(dict.fromkeys(collection_paths))
         env.update(
             ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(collection_paths),
             # Child output goes to a log file; the parent's callbacks (AWX events, profilers) stay out.

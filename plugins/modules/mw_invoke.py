@@ -27,8 +27,14 @@ options:
   spec:
     description:
       - Path of the JSON file the engine writes for one task execution.
+      - One of O(spec) and O(barrier) is required.
     type: path
-    required: true
+  barrier:
+    description:
+      - Only wait until the engine opens the barrier file at this path (the task's priority is
+        due, or will never be), then return. The engine starts a priority's child runs early
+        and holds them here.
+    type: path
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

@@ -46,6 +46,9 @@ LOCKS_DIR = ".locks"
 # normally the gate's task timeout and the target-side timeout end it first.
 CANCEL_BACKSTOP_SECONDS = 15.0
 NOT_DISPATCHED = "not_dispatched"
+BARRIER_FILE = "barrier.json"
+HISTORY_REFRESH_SECONDS = 1.0
+CHILD_TEARDOWN_SECONDS = 60.0
 
 
 class Interrupted(Exception):
@@ -100,7 +103,13 @@ def _child_play(task: TaskRunState, spec_path: Path) -> list[dict[str, Any]]:
     if task.cancel_at is not None:
         # Evaluated as each invocation starts: the time left until the cutoff (CANCEL_TASK).
         invoke["timeout"] = "{{ [1, (%r - now().timestamp()) | round(0, 'ceil') | int] | max }}" % task.cancel_at
-    plays = []
+    # The child may start while the previous priority still runs: a first play on the controller
+    # holds it at the barrier without keeping the per-host play's slot loop busy.
+    barrier = {"name": f"mwops.ssm window task {task.spec.name} (wait for its priority)",
+               "hosts": "localhost", "connection": "local", "gather_facts": False,
+               "tasks": [{"name": "Wait for the priority barrier",
+                          GATE_ACTION: {"barrier": str(task.ledger.directory / BARRIER_FILE)}}]}
+    plays = [barrier]
     for index, group in enumerate(task.spec.groups, start=1):
         if not group.hosts:
             continue
@@ -112,7 +121,7 @@ def _child_play(task: TaskRunState, spec_path: Path) -> list[dict[str, Any]]:
             "order": "inventory",
             "tasks": [invoke],
         })
-    return plays
+    return plays if len(plays) > 1 else []
 
 
 class Engine:
@@ -122,7 +131,7 @@ class Engine:
                  display: Callable[[str], None], user_documents: Mapping[str, Any] | None = None,
                  forks_ceiling: int = 50, retention_days: float = history.RETENTION_DAYS,
                  tags_variable: str = "tags", clock: Callable[[], float] = time.time,
-                 poll_interval: float = 0.2) -> None:
+                 poll_interval: float = 0.1) -> None:
         self.plan = plan
         self.history_dir = Path(history_dir)
         self.launcher = launcher
@@ -207,6 +216,7 @@ class Engine:
             "cancel_at": task.cancel_at,
             "history_dir": str(self.history_dir),
             "execution_id": self.execution_id,
+            "barrier": str(task.ledger.directory / BARRIER_FILE),
             "pseudo": {
                 "WINDOW_ID": self.plan.window_id,
                 "WINDOW_TASK_ID": task.spec.window_task_id,
@@ -249,63 +259,108 @@ class Engine:
 
     def _run_groups(self) -> None:
         by_name = {t.spec.name: t for t in self.tasks}
-        for group in core.priority_groups(t.spec.plan() for t in self.tasks):
-            runs = [by_name[p.name] for p in group]
+        groups = [[by_name[p.name] for p in group] for group in core.priority_groups(t.spec.plan() for t in self.tasks)]
+        for index, runs in enumerate(groups):
+            for run in runs:
+                if run.process is None:
+                    self._launch(run)
             now = self.clock()
             if not core.task_may_start(now, self.last_start):
                 for run in runs:
+                    self._open_barrier(run, go=False)
                     self.display(f"mw_run [{self.plan.window_name}] task {run.spec.name!r}: not started, "
                                  "the window's cutoff has passed")
                 continue
             for run in runs:
-                self._start_task(run)
+                self._release(run, now)
+            # Start the next priority's children now, held at their barrier, so their start-up
+            # overlaps this priority instead of adding to the makespan.
+            if index + 1 < len(groups):
+                for run in groups[index + 1]:
+                    self._launch(run)
             self._wait(runs)
+        self._reap()
 
-    def _start_task(self, run: TaskRunState) -> None:
-        run.start = self.clock()
+    def _launch(self, run: TaskRunState) -> None:
+        """Start a task's child run; its gates wait at the barrier until the engine opens it."""
+        task_dir = run.ledger.directory
+        spec_path = task_dir / "gate.json"
+        history.write_json_atomic(spec_path, self._gate_spec(run))
+        plays = _child_play(run, spec_path)
+        if not plays:
+            return
+        playbook = task_dir / "play.yml"
+        history.write_json_atomic(playbook, plays)  # JSON is YAML
+        run.process = self.launcher.start(playbook, max(1, run.concurrency), run.child_log)
+
+    def _open_barrier(self, run: TaskRunState, go: bool) -> None:
+        history.write_json_atomic(run.ledger.directory / BARRIER_FILE, {"go": go, "time": self.clock()})
+
+    def _release(self, run: TaskRunState, now: float) -> None:
+        run.start = now
         run.started = True
         targets = run.spec.targets
         note = f", capped at {run.concurrency} by the forks ceiling" if run.capped else ""
         self.display(f"mw_run [{self.plan.window_name}] task {run.spec.name!r} (priority {run.spec.priority}): "
                      f"starting on {len(targets)} target(s), MaxConcurrency {run.spec.max_concurrency}{note}, "
                      f"MaxErrors {run.spec.max_errors}")
-        task_dir = run.ledger.directory
-        spec_path = task_dir / "gate.json"
-        history.write_json_atomic(spec_path, self._gate_spec(run))
-        plays = _child_play(run, spec_path)
-        if not plays:
-            run.end = run.start
-            return
-        playbook = task_dir / "play.yml"
-        history.write_json_atomic(playbook, plays)  # JSON is YAML
-        run.process = self.launcher.start(playbook, max(1, run.concurrency), run.child_log)
+        self._open_barrier(run, go=True)
+        if run.process is None:
+            run.end = now  # no targets
+
+    def _ledger_end(self, run: TaskRunState) -> float | None:
+        """When the last target of a task reached a final state, or None while one has not."""
+        final: dict[str, float] = {}
+        for event in run.ledger.events():
+            if event.get("event") in (EVENT_END, EVENT_REFUSED):
+                final[event["target"]] = event["time"]
+        if set(run.spec.targets) <= set(final):
+            return max(final.values(), default=run.start)
+        return None
 
     def _wait(self, runs: list[TaskRunState]) -> None:
+        """Until every task of the group ended: all targets final in its ledger, or its child exited."""
+        last_write = 0.0
         while True:
             now = self.clock()
-            active = [r for r in runs if r.process is not None and r.end is None]
-            for run in active:
-                if run.process is not None and run.process.poll() is not None:
+            for run in runs:
+                if run.end is not None:
+                    continue
+                ended = self._ledger_end(run)
+                if ended is not None:
+                    run.end = ended
+                elif run.process is not None and run.process.poll() is not None:
                     run.end = now
                 elif run.cancel_at is not None and now > run.cancel_at + CANCEL_BACKSTOP_SECONDS:
                     run.killed_at_cutoff = True
                     _kill_group(run.process)
             changed = self._progress(runs)
-            if changed:
+            done = all(r.end is not None for r in runs)
+            if done or (changed and now - last_write >= HISTORY_REFRESH_SECONDS):
                 self._refresh()
-            if all(r.end is not None for r in runs):
+                last_write = now
+            if done:
                 break
             time.sleep(self.poll_interval)
         for run in runs:
             self.display(self._task_line(run, final=True))
-        self._refresh()
+
+    def _reap(self) -> None:
+        """Let every child finish its own teardown (they have nothing left to run)."""
+        for run in self.tasks:
+            if run.process is None:
+                continue
+            try:
+                run.process.wait(CHILD_TEARDOWN_SECONDS)
+            except subprocess.TimeoutExpired:
+                _kill_group(run.process)
 
     def _stop_children(self) -> None:
         for run in self.tasks:
             if run.process is not None and run.process.poll() is None:
                 run.interrupted = True
                 _kill_group(run.process)
-                if run.end is None:
+                if run.end is None and run.started:
                     run.end = self.clock()
 
     # ------------------------------------------------------------------ progress and history
