@@ -153,8 +153,13 @@ def _vocabulary_path(op: Op, api_path: str) -> str:
                               "WindowTaskId": "window_task_id"}[head])
     if op.schema is d.TASK_SCHEMA and head == "Targets":
         return join(op.path, "targets")
-    if head in ("Tags", "TagKeys"):
-        return "tags" + api_path[len(head):].replace("Key", "key").replace("Value", "value")
+    if head == "Tags":
+        # Tags are a dict in the vocabulary: name the tag, not its list position.
+        index = api_path[len(head):].lstrip("[").split("]")[0]
+        tags = op.request.get("Tags") or []
+        if index.isdigit() and int(index) < len(tags):
+            return f"tags['{tags[int(index)].get('Key')}']"
+        return "tags"
     return join(op.path, d.api_path_to_vocabulary(api_path, op.schema))
 
 
