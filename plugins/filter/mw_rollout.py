@@ -11,7 +11,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mwops.ssm.plugins.module_utils._schedule import parse_instant
+from ansible_collections.mwops.ssm.plugins.module_utils._schedule import format_instant, parse_instant
 from ansible_collections.mwops.ssm.plugins.plugin_utils._rollout import Run, order_violations
 
 
@@ -41,9 +41,9 @@ def mw_rollout_violations(stages: Any, min_gap_hours: float = 0) -> list[dict[st
         {
             "earlier": v.earlier,
             "later": v.later,
-            "later_start": v.later_start.isoformat(),
-            "earlier_start": v.earlier_run.start.isoformat(),
-            "earlier_end": v.earlier_run.end.isoformat(),
+            "later_start": format_instant(v.later_start),
+            "earlier_start": format_instant(v.earlier_run.start),
+            "earlier_end": format_instant(v.earlier_run.end),
             "message": v.message,
         }
         for v in order_violations(parsed, timedelta(hours=min_gap_hours))

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Sequence, Tuple
 
+from ansible_collections.mwops.ssm.plugins.module_utils._schedule import format_instant
+
 
 @dataclass(frozen=True)
 class Run:
@@ -75,4 +77,4 @@ def _pair_violations(earlier: str, earlier_runs: List[Run], later: str, later_ru
 
 
 def _fmt(moment: datetime) -> str:
-    return moment.isoformat()
+    return format_instant(moment)

@@ -600,3 +600,10 @@ def test_install_works_under_mock_aws_with_validation():
                          timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ValidationException 1 validation error detected: Value '25' at 'duration'")
+
+
+def test_iam_has_the_aws_managed_maintenance_window_policy(sandbox) -> None:
+    """Real IAM always has AWS managed policies; the service_role role attaches this one."""
+    iam = boto3.client("iam", endpoint_url=sandbox.endpoint, region_name="us-east-1")
+    arn = "arn:aws:iam::aws:policy/service-role/AmazonSSMMaintenanceWindowRole"
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["PolicyName"] == "AmazonSSMMaintenanceWindowRole"

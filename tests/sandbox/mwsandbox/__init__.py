@@ -14,7 +14,13 @@ Test support only; never shipped with the collection.
 
 from __future__ import annotations
 
-from ._client import SandboxClient
-from ._server import Sandbox, install, start
+import os
+
+# Real IAM always has the AWS managed policies (AmazonSSMMaintenanceWindowRole, ...); moto only
+# loads them when asked. Set before any IAM backend exists.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+from ._client import SandboxClient  # noqa: E402  pylint: disable=wrong-import-position
+from ._server import Sandbox, install, start  # noqa: E402  pylint: disable=wrong-import-position
 
 __all__ = ["Sandbox", "SandboxClient", "install", "start"]
