@@ -56,7 +56,7 @@ RUN_COMMAND_SPEC: t.Dict[str, t.Any] = dict(
         notification_type=dict(type="str"),
     )),
     output_s3_bucket_name=dict(type="str"),
-    output_s3_key_prefix=dict(type="str"),
+    output_s3_key_prefix=dict(type="str", no_log=False),
     parameters=dict(type="dict"),
     service_role_arn=dict(type="str", aliases=["notification_role_arn"]),
     timeout_seconds=dict(type="int"),

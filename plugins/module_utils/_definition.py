@@ -286,7 +286,7 @@ def normalize_window(window: Doc) -> Doc:
         "end_date": _str_or_none(window.get("end_date")),
         "duration": _int_or_none(window.get("duration")),
         "cutoff": _int_or_none(window.get("cutoff")),
-        "allow_unassociated_targets": bool(window.get("allow_unassociated_targets") or False),
+        "allow_unassociated_targets": bool(window.get("allow_unassociated_targets")),
         "enabled": True if window.get("enabled") is None else bool(window.get("enabled")),
     }
     return _drop_none(out)
@@ -456,7 +456,7 @@ def _normalize_alarms(config: t.Any) -> t.Optional[Doc]:
         return None
     return {
         "alarms": sorted(({"name": str(a["name"])} for a in config["alarms"]), key=lambda a: a["name"]),
-        "ignore_poll_alarm_failure": bool(config.get("ignore_poll_alarm_failure") or False),
+        "ignore_poll_alarm_failure": bool(config.get("ignore_poll_alarm_failure")),
     }
 
 
@@ -763,7 +763,7 @@ def check_window_definition(window: Doc, known_target_names: t.Optional[t.Collec
     names = {tg["name"] for tg in targets if tg.get("name")}
     if window.get("targets") is None and known_target_names is not None:
         names = set(known_target_names)
-    allow = bool(window.get("allow_unassociated_targets") or False)
+    allow = bool(window.get("allow_unassociated_targets"))
     for index, task in enumerate(tasks):
         problems += check_task(task, f"tasks[{index}]", names, allow)
     return problems

@@ -198,7 +198,7 @@ options:
           - Where the task runs. Leave out for a targetless task (not allowed for V(RUN_COMMAND)).
           - Each entry is either C(targets[].window_target), a window target of the same window by name (resolved to its ID;
             at most 10), or C(targets[].key)/C(targets[].values) with V(WindowTargetIds) or V(InstanceIds) (up to 50; the
-            window needs C(allow_unassociated_targets: true) for instance IDs).
+            window needs C(allow_unassociated_targets=true) for instance IDs).
         type: list
         elements: dict
         suboptions:
@@ -375,7 +375,7 @@ EXAMPLES = r"""
         priority: 0
         task_invocation_parameters:
           lambda:
-            payload: !unsafe '{"window": "{{WINDOW_ID}}", "execution": "{{WINDOW_EXECUTION_ID}}"}'
+            payload: '{% raw %}{"window": "{{WINDOW_ID}}", "execution": "{{WINDOW_EXECUTION_ID}}"}{% endraw %}'
 
 - name: Disable it for a change freeze (the rest of the definition as before)
   mwops.ssm.maintenance_window:

@@ -15,7 +15,7 @@ description:
   - Converges one target of an AWS Systems Manager maintenance window, identified by its O(name) within the window.
   - Changes go through C(UpdateMaintenanceWindowTarget), so the target keeps its ID; only a change of O(resource_type)
     registers a new target (SSM cannot change it in place).
-  - The definition is the full desired shape: options left out are cleared.
+  - The definition is the full desired shape, so options left out are cleared.
   - Deregistering a target that a task still uses fails and names the task, unless O(force=true).
   - The whole definition is validated (the SSM API constraints and cross-field rules) before the first write call.
 author:

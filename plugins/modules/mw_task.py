@@ -97,7 +97,7 @@ options:
       - Where the task runs. Leave out for a targetless task (not allowed for V(RUN_COMMAND)).
       - Each entry is either C(targets[].window_target), a window target of the same window by name (resolved to its ID;
         at most 10), or C(targets[].key)/C(targets[].values) with V(WindowTargetIds) or V(InstanceIds) (up to 50; the
-        window needs C(allow_unassociated_targets: true) for instance IDs).
+        window needs C(allow_unassociated_targets=true) for instance IDs).
     type: list
     elements: dict
     suboptions:
@@ -270,7 +270,7 @@ EXAMPLES = r"""
         document_version: $LATEST
         parameters:
           VolumeId: vol-0123456789abcdef0
-          Description: !unsafe "before patching in {{WINDOW_ID}}"
+          Description: "before patching in {% raw %}{{WINDOW_ID}}{% endraw %}"
 
 - name: A Lambda task with a payload and an alarm that stops it
   mwops.ssm.mw_task:
