@@ -129,6 +129,15 @@ def _instant(value: Any, label: str) -> datetime:
         raise AnsibleFilterError(f"mw_overlaps: {label}: {exc}") from None
 
 
+def mw_utc(value: Any) -> str:
+    """An ISO-8601 instant (any UTC offset, as the mw_schedule lookup returns) in UTC, with Z."""
+    try:
+        moment = parse_instant(value if isinstance(value, datetime) else to_native(value))
+    except ValueError as exc:
+        raise AnsibleFilterError(f"mw_utc: {exc}") from None
+    return format_instant(moment.astimezone(timezone.utc))
+
+
 class FilterModule:
     def filters(self):
-        return {"mw_overlaps": mw_overlaps}
+        return {"mw_overlaps": mw_overlaps, "mw_utc": mw_utc}

@@ -19,7 +19,8 @@ APAC = {"name": "apac-linux", "schedule": "cron(0 11 ? * SUN *)", "schedule_time
 
 
 def test_registered_name():
-    assert FilterModule().filters() == {"mw_overlaps": mw_overlaps}
+    filters = FilterModule().filters()
+    assert filters["mw_overlaps"] is mw_overlaps and set(filters) == {"mw_overlaps", "mw_utc"}
 
 
 def test_follow_the_sun_overlap_each_week():
@@ -96,3 +97,20 @@ def test_invalid_input(windows, kwargs, message):
     with pytest.raises(AnsibleFilterError) as info:
         mw_overlaps(windows, **kwargs)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("2026-01-13T02:00:00-05:00", "2026-01-13T07:00:00Z"),
+    ("2026-07-14T02:00:00+10:00", "2026-07-13T16:00:00Z"),
+    ("2020-02-19T16:00Z", "2020-02-19T16:00:00Z"),
+    ("2026-03-01T00:00:00", "2026-03-01T00:00:00Z"),
+])
+def test_mw_utc_converts_any_offset_to_utc(given: str, expected: str) -> None:
+    from ansible_collections.mwops.ssm.plugins.filter.mw_schedule import mw_utc
+    assert mw_utc(given) == expected
+
+
+def test_mw_utc_rejects_text_that_is_not_an_instant() -> None:
+    from ansible_collections.mwops.ssm.plugins.filter.mw_schedule import mw_utc
+    with pytest.raises(AnsibleFilterError, match="mw_utc: "):
+        mw_utc("next tuesday")
