@@ -53,11 +53,11 @@ def window_definition(index: int, prefix: str) -> Dict[str, Any]:
         "targets": [
             {"name": "web", "targets": [{"key": "tag:Role", "values": ["web"]}, {"key": "tag:Env", "values": ["prod"]}],
              "owner_information": "team-web"},
-            {"name": "db", "targets": [{"key": "tag:Role", "values": ["db"]}]},
+            {"name": "dbs", "targets": [{"key": "tag:Role", "values": ["db"]}]},
         ],
         "tasks": [
             {"name": "scan", "task_type": "RUN_COMMAND", "task_arn": "AWS-RunPatchBaseline", "priority": 0,
-             "targets": [{"window_target": "web"}, {"window_target": "db"}], "max_concurrency": "100%",
+             "targets": [{"window_target": "web"}, {"window_target": "dbs"}], "max_concurrency": "100%",
              "max_errors": "10%", "task_invocation_parameters": {"run_command": {"parameters": {"Operation": "Scan"}}}},
             {"name": "patch-web", "task_type": "RUN_COMMAND", "task_arn": "AWS-RunPatchBaseline", "priority": 1,
              "targets": [{"window_target": "web"}], "max_concurrency": "25%", "max_errors": "1",
@@ -65,7 +65,7 @@ def window_definition(index: int, prefix: str) -> Dict[str, Any]:
                  "parameters": {"Operation": "Install", "RebootOption": "RebootIfNeeded"},
                  "timeout_seconds": 600, "cloudwatch_output_config": {"cloudwatch_output_enabled": True}}}},
             {"name": "patch-db", "task_type": "RUN_COMMAND", "task_arn": "AWS-RunPatchBaseline", "priority": 2,
-             "targets": [{"window_target": "db"}], "max_concurrency": "1", "max_errors": "0",
+             "targets": [{"window_target": "dbs"}], "max_concurrency": "1", "max_errors": "0",
              "cutoff_behavior": "CANCEL_TASK",
              "task_invocation_parameters": {"run_command": {"parameters": {"Operation": "Install"}}}},
             {"name": "restart-app", "task_type": "AUTOMATION", "task_arn": "AWS-RestartEC2Instance", "priority": 3,
@@ -110,18 +110,21 @@ def nested_playbook(tmp: Path, endpoint: str, windows: List[Dict[str, Any]], out
     play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
              "module_defaults": H.module_defaults(endpoint), "vars": {"endpoint": endpoint, "windows": windows},
              "tasks": [{"ansible.builtin.include_tasks": str(tmp / "nested_window.json"),
-                        "loop": "{{ windows }}", "loop_control": {"loop_var": "window"}}]}]
+                        "loop": "{{ windows }}", "loop_control": {"loop_var": "window", "label": "{{ window.name }}"}}]}]
     return H.write_playbook(tmp / "nested.json", play)
 
 
 def per_resource_playbook(tmp: Path, endpoint: str, windows: List[Dict[str, Any]], out: Path) -> Path:
     per_window = CHECKPOINT_TASKS + [
         {"name": "window", "mwops.ssm.maintenance_window": "{{ call.args }}",
-         "loop": "{{ calls | selectattr('module', 'equalto', 'window') }}", "loop_control": {"loop_var": "call"}},
+         "loop": "{{ calls | selectattr('module', 'equalto', 'window') }}",
+         "loop_control": {"loop_var": "call", "label": "{{ call.args.name }}"}},
         {"name": "targets", "mwops.ssm.mw_target": "{{ call.args }}",
-         "loop": "{{ calls | selectattr('module', 'equalto', 'target') }}", "loop_control": {"loop_var": "call"}},
+         "loop": "{{ calls | selectattr('module', 'equalto', 'target') }}",
+         "loop_control": {"loop_var": "call", "label": "{{ call.args.name }}"}},
         {"name": "tasks", "mwops.ssm.mw_task": "{{ call.args }}",
-         "loop": "{{ calls | selectattr('module', 'equalto', 'task') }}", "loop_control": {"loop_var": "call"}},
+         "loop": "{{ calls | selectattr('module', 'equalto', 'task') }}",
+         "loop_control": {"loop_var": "call", "label": "{{ call.args.name }}"}},
         {"name": "after", "ansible.builtin.uri": {"url": "{{ endpoint }}/mwsandbox/requests", "return_content": True},
          "register": "after"},
         record_task(str(out)),
@@ -132,7 +135,7 @@ def per_resource_playbook(tmp: Path, endpoint: str, windows: List[Dict[str, Any]
              "module_defaults": H.module_defaults(endpoint), "vars": {"endpoint": endpoint, "items_": items},
              "tasks": [{"ansible.builtin.include_tasks": str(tmp / "resource_window.json"),
                         "vars": {"calls": "{{ window.calls }}"},
-                        "loop": "{{ items_ }}", "loop_control": {"loop_var": "window"}}]}]
+                        "loop": "{{ items_ }}", "loop_control": {"loop_var": "window", "label": "{{ window.name }}"}}]}]
     return H.write_playbook(tmp / "per_resource.json", play)
 
 

@@ -182,3 +182,43 @@ def test_pseudo_parameters_reach_ssm_byte_for_byte(sandbox, ssm_client, tmp_path
     states = tasks["states"]["TaskInvocationParameters"]["StepFunctions"]
     assert states == {"Name": "{{INVOCATION_ID}}", "Input": '{"resource": "{{RESOURCE_ID}}", "type": "{{TARGET_TYPE}}"}'}
     ssm_client.delete_maintenance_window(WindowId=window_id)
+
+
+def test_two_windows_with_one_name_fail_clearly(sandbox, ssm_client, tmp_path):
+    sandbox.set_faults(throttle_rate=0.0)
+    name = f"twin-{uuid.uuid4().hex[:8]}"
+    ids = sorted(ssm_client.create_maintenance_window(Name=name, Schedule="rate(1 day)", Duration=2, Cutoff=0,
+                                                      AllowUnassociatedTargets=False)["WindowId"] for _ in range(2))
+    out = tmp_path / "twins.json"
+    playbook = _play(tmp_path, sandbox, f"""\
+        - name: By name
+          mwops.ssm.maintenance_window:
+            name: {name}
+            schedule: rate(1 day)
+            duration: 2
+            cutoff: 0
+          register: by_name
+          ignore_errors: true
+        - name: By ID
+          mwops.ssm.maintenance_window:
+            window_id: {ids[1]}
+            name: {name}
+            schedule: rate(1 day)
+            duration: 3
+            cutoff: 0
+          register: by_id
+        - name: Keep the results
+          ansible.builtin.copy:
+            content: "{{{{ {{'by_name': by_name, 'by_id': by_id}} | to_json }}}}"
+            dest: {out}
+            mode: "0644"
+        """)
+    log = _run(sandbox, playbook)
+    results = json.loads(out.read_text())
+    assert results["by_name"]["failed"]
+    assert ids[0] in results["by_name"]["msg"] and ids[1] in results["by_name"]["msg"]
+    assert "window_id" in results["by_name"]["msg"]
+    assert results["by_id"]["changed"] and results["by_id"]["window_id"] == ids[1]
+    assert [r["operation"] for r in log if r["write"]] == ["UpdateMaintenanceWindow"]
+    for window_id in ids:
+        ssm_client.delete_maintenance_window(WindowId=window_id)
