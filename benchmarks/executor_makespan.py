@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Makespan of the local executor against plain ansible-playbook with ``throttle``.
 
 One window: 12 local-connection hosts, two priorities (one task each), MaxConcurrency 3, every
@@ -117,7 +116,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="mw-makespan-") as tmp:
         work = Path(tmp)
         inventory, ours_play, base_play = write_files(work)
-        for _ in range(args.repeat):
+        for dummy in range(args.repeat):
             base.append(timed_run(base_play, inventory, work))
             ours.append(timed_run(ours_play, inventory, work))
             spans.append(history_span(work))

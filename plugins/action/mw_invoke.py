@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from typing import Any
@@ -45,19 +46,40 @@ def _module_output(res: dict[str, Any]) -> str:
     return json.dumps(shown, indent=2, sort_keys=True, default=str)
 
 
+def _engine_alive(pid: int | None) -> bool:
+    if not pid:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
 def _wait_for_barrier(path: str | None) -> bool:
     """Block until the engine lets this task start (True) or decides it never will (False).
 
     The engine launches a priority's child runs while the previous priority still runs, so
     their start-up is hidden; the gates hold every invocation here until the priority is due.
+    A child whose engine died gives up instead of waiting for ever.
     """
     if not path:
         return True
+    spec_path = os.path.join(os.path.dirname(path), "gate.json")
+    try:
+        with open(spec_path, encoding="utf-8") as fh:
+            engine_pid = json.load(fh).get("engine_pid")
+    except (OSError, ValueError):
+        return False
     while True:
         try:
             with open(path, encoding="utf-8") as fh:
                 return bool(json.load(fh)["go"])
         except (OSError, ValueError, KeyError):
+            if not _engine_alive(engine_pid):
+                return False
             time.sleep(BARRIER_POLL_SECONDS)
 
 

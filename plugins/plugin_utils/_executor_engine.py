@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import os
 import shutil
 import signal
@@ -217,6 +216,7 @@ class Engine:
             "history_dir": str(self.history_dir),
             "execution_id": self.execution_id,
             "barrier": str(task.ledger.directory / BARRIER_FILE),
+            "engine_pid": os.getpid(),
             "pseudo": {
                 "WINDOW_ID": self.plan.window_id,
                 "WINDOW_TASK_ID": task.spec.window_task_id,
@@ -595,7 +595,3 @@ def _kill_group(process: subprocess.Popen[bytes] | None) -> None:
             process.wait(5)
     except ProcessLookupError:
         pass
-
-
-def gate_spec_from_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())

@@ -270,3 +270,14 @@ def test_overlap_is_skipped_and_an_interrupted_run_says_so(tmp_path):
     assert all(i["status"] == "CANCELLED" for i in inv.task(cancelled, "slow")["invocations"])
     assert cancelled["end_time"] is not None
     assert not list((history_dir / ".runs").glob("*/task0"))  # state cleaned up
+
+
+def test_check_mode_returns_the_plan_and_runs_nothing(tmp_path):
+    task = h.shell_task("touch", "touch ran-{{TARGET_ID}}", [WEB], conc="40%", errors="20%")
+    play = h.write_play(tmp_path, window("check-window", [task]),
+                        after=[{"name": "Show", "ansible.builtin.debug": {"var": "run.plan"}}])
+    proc = h.run_playbook(tmp_path, str(play), h.write_inventory(tmp_path), "--check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert '"max_concurrency": 2' in proc.stdout and '"max_errors": 1' in proc.stdout
+    assert '"h05"' in proc.stdout and '"h06"' not in proc.stdout
+    assert not list(tmp_path.glob("ran-*")) and not (tmp_path / "history").exists()

@@ -80,14 +80,15 @@ def run_playbook(directory: Path, playbook: str, inventory: Path, *extra: str,
                           check=False)
 
 
-def write_play(directory: Path, window: dict[str, Any], **options: Any) -> Path:
+def write_play(directory: Path, window: dict[str, Any], after: list[dict[str, Any]] | None = None,
+               **options: Any) -> Path:
     """A playbook that runs ``window`` (written to a file, read without templating) with mw_run."""
     window_file = directory / f"{window['name']}.yml"
     window_file.write_text(yaml.safe_dump(window, sort_keys=False))
     args = {"window_file": str(window_file), "history_dir": str(directory / "history"),
             "tags_variable": "ec2_tags", **options}
     play = [{"name": "Run a window", "hosts": "localhost", "gather_facts": False,
-             "tasks": [{"name": "Run it", "mwops.ssm.mw_run": args, "register": "run"}]}]
+             "tasks": [{"name": "Run it", "mwops.ssm.mw_run": args, "register": "run"}, *(after or [])]}]
     path = directory / f"play-{window['name']}.yml"
     path.write_text(yaml.safe_dump(play, sort_keys=False))
     return path

@@ -24,7 +24,7 @@ def started(task_record: dict[str, Any]) -> list[dict[str, Any]]:
 
 def max_overlap(task_record: dict[str, Any]) -> int:
     spans = [(ts(i["start_time"]), ts(i["end_time"])) for i in started(task_record)]
-    return max((sum(1 for s, e in spans if s <= t < e) for t, _ in spans), default=0)
+    return max((sum(1 for s, e in spans if s <= t < e) for t, dummy in spans), default=0)
 
 
 def threshold_instant(task_record: dict[str, Any]) -> float | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ def task(name="T", targets=("h1",), conc=1, errors=0, priority=1, behavior=core.
 def max_simultaneous(results):
     intervals = [(r.start, r.end) for r in results if r.started]
     # Completions at an instant are collected before new starts: half-open intervals.
-    return max((sum(1 for s, e in intervals if s <= t < e) for t, _ in intervals), default=0)
+    return max((sum(1 for s, e in intervals if s <= t < e) for t, dummy in intervals), default=0)
 
 
 # ---------------------------------------------------------------- conformance: rate control

@@ -20,8 +20,8 @@ def test_pseudo_parameters_are_replaced_recursively_and_others_kept():
 
 
 def test_shell_document_runs_commands_in_the_working_directory(tmp_path):
-    inv = docs.build_invocation("AWS-RunShellScript", {"commands": ["echo {{TARGET_ID}}", "pwd"],
-                                                        "workingDirectory": [str(tmp_path)]}, {}, PSEUDO)
+    parameters = {"commands": ["echo {{TARGET_ID}}", "pwd"], "workingDirectory": [str(tmp_path)]}
+    inv = docs.build_invocation("AWS-RunShellScript", parameters, {}, PSEUDO)
     assert inv.module == "ansible.legacy.command" and inv.timeout == docs.DEFAULT_EXECUTION_TIMEOUT
     res = run(inv.args["_raw_params"])
     assert res.returncode == 0 and res.stdout.split() == ["h01", str(tmp_path)]

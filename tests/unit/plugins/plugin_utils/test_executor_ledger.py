@@ -63,7 +63,7 @@ def test_no_admission_after_the_threshold_under_contention(tmp_path):
         p.start()
     for p in procs:
         p.join(60)
-    admitted = sum(queue.get() for _ in procs)
+    admitted = sum(queue.get() for dummy in procs)
     assert ledger.errors() == admitted
     assert 6 <= admitted <= 6 + WORKERS - 1
     starts = [e for e in ledger.events() if e["event"] == "start"]
