@@ -281,3 +281,30 @@ def test_check_mode_returns_the_plan_and_runs_nothing(tmp_path):
     assert '"max_concurrency": 2' in proc.stdout and '"max_errors": 1' in proc.stdout
     assert '"h05"' in proc.stdout and '"h06"' not in proc.stdout
     assert not list(tmp_path.glob("ran-*")) and not (tmp_path / "history").exists()
+
+
+def test_vault_secrets_and_extra_vars_reach_the_child_runs(tmp_path):
+    # A vaulted host variable is only readable in the child runs if the parent's vault secret
+    # is handed over; no prompt may appear (AWX has no terminal).
+    password = tmp_path / "vault-pass"
+    password.write_text("s3cret\n")
+    vault = subprocess.run([str(Path(h.ansible_playbook()).parent / "ansible-vault"), "encrypt_string",
+                            "--vault-password-file", str(password), "echo vaulted-package-manager", "--name", "x"],
+                           env=h.env(), capture_output=True, text=True, check=True).stdout
+    encrypted = vault.split("x:", 1)[1].strip()
+    inventory = h.write_inventory(tmp_path)
+    group_vars = tmp_path / "group_vars"
+    group_vars.mkdir()
+    (group_vars / "web.yml").write_text(f"vaulted_pm: {encrypted}\nmw_patch_command: \"{{{{ vaulted_pm }}}} {{{{ extra_word }}}}\"\n")
+    task = {"name": "scan", "task_type": "RUN_COMMAND", "task_arn": "AWS-RunPatchBaseline", "priority": 1,
+            "targets": [{"key": "InstanceIds", "values": ["h01"]}], "max_concurrency": "1", "max_errors": "0",
+            "task_invocation_parameters": {"run_command": {"parameters": {"Operation": ["Scan"]}}}}
+    play = h.write_play(tmp_path, window("vault-window", [task]))
+    proc = subprocess.run([h.ansible_playbook(), "-i", str(inventory), str(play), "--vault-password-file", str(password),
+                           "-e", "extra_word=from-extra-vars"], cwd=tmp_path, env=h.env(), capture_output=True,
+                          text=True, timeout=240, check=False, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record = inv.by_target(inv.task(h.only_execution(tmp_path / "history"), "scan"))["h01"]
+    assert record["status"] == "SUCCESS", record
+    assert "vaulted-package-manager from-extra-vars scan" in record["output"]
+    assert not list((tmp_path / "history" / ".runs" / "secrets").glob("*"))  # handed-over secrets removed
