@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Converge an estate of 20 windows x (2 targets, 5 tasks) against the sandbox and count calls.
 
 Prints, per window, the read and write calls of the first run and of a no-op run, and the wall

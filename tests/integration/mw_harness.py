@@ -64,8 +64,8 @@ def environment(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
 
 
 def module_defaults(endpoint: str) -> Dict[str, Any]:
-    return {"group/mwops.ssm.ssm": {"endpoint_url": endpoint, "region": "us-east-1",
-                                     "access_key": "testing", "secret_key": "testing"}}
+    defaults = {"endpoint_url": endpoint, "region": "us-east-1", "access_key": "testing", "secret_key": "testing"}
+    return {"group/mwops.ssm.ssm": defaults}
 
 
 def wrapper_play(target: str, endpoint: str, variables: Dict[str, Any]) -> List[Dict[str, Any]]:

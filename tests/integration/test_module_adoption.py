@@ -188,7 +188,7 @@ def test_two_windows_with_one_name_fail_clearly(sandbox, ssm_client, tmp_path):
     sandbox.set_faults(throttle_rate=0.0)
     name = f"twin-{uuid.uuid4().hex[:8]}"
     ids = sorted(ssm_client.create_maintenance_window(Name=name, Schedule="rate(1 day)", Duration=2, Cutoff=0,
-                                                      AllowUnassociatedTargets=False)["WindowId"] for _ in range(2))
+                                                      AllowUnassociatedTargets=False)["WindowId"] for _twin in range(2))
     out = tmp_path / "twins.json"
     playbook = _play(tmp_path, sandbox, f"""\
         - name: By name

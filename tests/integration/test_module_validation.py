@@ -130,12 +130,12 @@ CASES = [
     ("task-cutoff-behavior", MW, task0(cutoff_behavior="STOP"), "tasks[0].cutoff_behavior", "CANCEL_TASK"),
     ("invocation-wrong-type", MW, task0(task_invocation_parameters={"automation": {"parameters": {"a": "b"}}}),
      "tasks[0].task_invocation_parameters.automation", "RUN_COMMAND"),
-    ("timeout-too-short", MW, run_command(timeout_seconds=10), "tasks[0].task_invocation_parameters.run_command"
-                                                              ".timeout_seconds", "30"),
+    ("timeout-too-short", MW, run_command(timeout_seconds=10),
+     "tasks[0].task_invocation_parameters.run_command.timeout_seconds", "30"),
     ("comment-too-long", MW, run_command(comment="c" * 101), "tasks[0].task_invocation_parameters.run_command.comment",
      "100"),
-    ("hash-type", MW, run_command(document_hash_type="md5"), "tasks[0].task_invocation_parameters.run_command"
-                                                            ".document_hash_type", "Sha256"),
+    ("hash-type", MW, run_command(document_hash_type="md5"),
+     "tasks[0].task_invocation_parameters.run_command.document_hash_type", "Sha256"),
     ("notification-event", MW, run_command(notification_config={"notification_arn": "arn:aws:sns:us-east-1:1:t",
                                                                 "notification_events": ["Sometimes"]}),
      "tasks[0].task_invocation_parameters.run_command.notification_config.notification_events[0]", "Failed"),
