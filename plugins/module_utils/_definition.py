@@ -341,13 +341,24 @@ def same_date(desired: t.Optional[str], current: t.Optional[str]) -> bool:
     return a == b
 
 
-def window_differences(desired: Doc, current: Doc) -> t.List[str]:
+def start_date_moved_by_aws(desired: Doc, current: Doc, now: t.Optional[datetime.datetime] = None) -> bool:
+    """SSM replaces a past StartDate of a rate() window with the time of the call: not a change."""
+    if not str(desired.get("schedule") or "").startswith("rate(") or desired.get("schedule") != current.get("schedule"):
+        return False
+    want, have = (_parse_instant(str(x)) if x else None for x in (desired.get("start_date"), current.get("start_date")))
+    if want is None or have is None or want.tzinfo is None or have.tzinfo is None:
+        return False
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return want < now and want < have <= now
+
+
+def window_differences(desired: Doc, current: Doc, now: t.Optional[datetime.datetime] = None) -> t.List[str]:
     """Window fields (canonical) whose values differ."""
     changed = []
     for key in WINDOW_FIELDS:
         a, b = desired.get(key), current.get(key)
         if key in ("start_date", "end_date"):
-            if not same_date(a, b):
+            if not same_date(a, b) and not (key == "start_date" and start_date_moved_by_aws(desired, current, now)):
                 changed.append(key)
         elif a != b:
             changed.append(key)

@@ -226,3 +226,17 @@ def test_match_by_identity_reports_duplicate_names_with_ids():
     assert problems and "1, 2" in problems[0].message
     assert pairs[1][1]["window_task_id"] == "3"
     assert [u["window_task_id"] for u in unmatched] == ["2"]
+
+
+def test_past_start_date_of_a_rate_window_moved_by_aws_is_not_a_change():
+    import datetime
+
+    now = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
+    want = d.normalize_window({"name": "w-1", "schedule": "rate(7 days)", "duration": 2, "cutoff": 0,
+                               "start_date": "2026-01-01T00:00:00Z"})
+    moved = dict(want, start_date="2026-05-31T10:00:00Z")
+    assert d.window_differences(want, moved, now) == []
+    cron = dict(want, schedule="cron(0 2 ? * * *)")
+    assert d.window_differences(cron, dict(moved, schedule="cron(0 2 ? * * *)"), now) == ["start_date"]
+    future = dict(want, start_date="2026-09-01T00:00:00Z")
+    assert d.window_differences(future, moved, now) == ["start_date"]
