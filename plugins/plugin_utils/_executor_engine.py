@@ -463,7 +463,7 @@ class Engine:
         return {
             "id": extra.get("id"),
             "target": result.target,
-            "window_target_id": group.window_target_id if group else None,
+            "window_target_id": (group.window_target_id or None) if group else None,
             "status": status,
             "status_details": details,
             "start_time": history.iso(result.start),
