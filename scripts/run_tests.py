@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -34,15 +35,25 @@ class StepResult:
     notes: list[str] = field(default_factory=list)
 
 
+_PRINT_LOCK = threading.Lock()
+
+
+def say(line: str) -> None:
+    with _PRINT_LOCK:
+        sys.stdout.write(line if line.endswith("\n") else line + "\n")
+        sys.stdout.flush()
+
+
 def run(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> int:
-    """Run a command, stream its output to the terminal and to a log file."""
-    print(f"$ {' '.join(cmd)}", flush=True)
+    """Run a command; stream its output, prefixed with the log's name, to the terminal and the log."""
+    tag = f"[{log.stem}] "
+    say(f"{tag}$ {' '.join(cmd)}")
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as fh, subprocess.Popen(
         cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as proc:
         for line in proc.stdout or ():
-            sys.stdout.write(line)
+            say(tag + line)
             fh.write(line)
         return proc.wait()
 
@@ -108,6 +119,18 @@ def molecule_step(root: Path, out: Path) -> StepResult:
     return res
 
 
+def _timed(name: str, fn, results: list[StepResult]) -> None:
+    say(f"===== {name} started =====")
+    t0 = time.monotonic()
+    try:
+        res = fn()
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # a crashed step is a failed step
+        res = StepResult(name, failed=1, notes=[f"crashed: {exc!r}"])
+    res.seconds = time.monotonic() - t0
+    results.append(res)
+    say(f"===== {name} finished in {res.seconds:.0f}s: {res.passed} passed, {res.failed} failed, {res.skipped} skipped =====")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="", help="comma-separated step name prefixes to run")
@@ -132,31 +155,39 @@ def main() -> int:
     out = root / "results"
     out.mkdir(parents=True, exist_ok=True)
 
-    steps = []
-    for core in devenv.CORES:
-        steps.append((f"unit-{core}", lambda c=core: pytest_step(
-            f"unit-{c}", c, ["tests/unit", "tests/sandbox"], root, out, extra)))
-        steps.append((f"integration-{core}", lambda c=core: pytest_step(
-            f"integration-{c}", c, ["tests/integration"], root, out, extra)))
     py = f"{sys.version_info.major}.{sys.version_info.minor}"
-    steps += [
-        ("sanity", lambda: command_step("sanity", [str(devenv.venv_bin() / "ansible-test"), "sanity",
-                                                   "--venv", "--python", py, "--color", "no"], root, out)),
-        ("molecule", lambda: molecule_step(root, out)),
-        ("lint", lambda: command_step("lint", [str(devenv.venv_bin() / "ansible-lint")], root, out)),
-        ("changelog", lambda: command_step("changelog", [str(devenv.venv_bin() / "antsibull-changelog"),
-                                                         "lint"], root, out)),
+    # Steps of one phase run side by side (the machine has two cores and each step is mostly one
+    # process); a phase starts when the previous one has ended.
+    phases = [
+        [(f"unit-{core}", lambda c=core: pytest_step(f"unit-{c}", c, ["tests/unit", "tests/sandbox"], root, out, extra))
+         for core in devenv.CORES],
+        [(f"integration-{core}", lambda c=core: pytest_step(f"integration-{c}", c, ["tests/integration"], root, out,
+                                                             extra))
+         for core in devenv.CORES],
+        [("sanity", lambda: command_step("sanity", [str(devenv.venv_bin() / "ansible-test"), "sanity", "--venv",
+                                                    "--python", py, "--color", "no"], root, out)),
+         ("molecule", lambda: molecule_step(root, out))],
+        [("lint", lambda: command_step("lint", [str(devenv.venv_bin() / "ansible-lint")], root, out)),
+         ("changelog", lambda: command_step("changelog", [str(devenv.venv_bin() / "antsibull-changelog"), "lint"],
+                                            root, out))],
     ]
     results: list[StepResult] = []
-    for name, fn in steps:
-        if not selected(name):
-            continue
-        print(f"\n===== {name} =====", flush=True)
-        t0 = time.monotonic()
-        res = fn()
-        res.seconds = time.monotonic() - t0
-        results.append(res)
+    for phase in phases:
+        chosen = [(name, fn) for name, fn in phase if selected(name)]
+        threads = [threading.Thread(target=_timed, args=(name, fn, results)) for name, fn in chosen]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    order = [name for phase in phases for name, _ in phase]
+    results.sort(key=lambda r: order.index(r.name))
 
+    for r in results:
+        if r.failed:
+            for log in sorted(out.glob(f"{r.name}*.log")):
+                tail = log.read_text(errors="replace").splitlines()[-40:]
+                print(f"\n----- last lines of {log.name} -----")
+                print("\n".join(tail))
     print("\n===== mwops.ssm test summary =====")
     print(f"{'step':<22}{'passed':>8}{'failed':>8}{'skipped':>9}{'seconds':>9}  notes")
     for r in results:

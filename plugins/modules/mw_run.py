@@ -184,7 +184,7 @@ EXAMPLES = r"""
               task_invocation_parameters:
                 run_command:
                   parameters:
-                    commands: !unsafe ["echo running {{INVOCATION_ID}} of {{WINDOW_EXECUTION_ID}}"]
+                    commands: !unsafe ["echo running {{INVOCATION_ID}} of {{WINDOW_EXECUTION_ID}}"]  # noqa: jinja[spacing]
       register: run
 
 - name: Map a custom SSM document to an Ansible module
