@@ -161,8 +161,8 @@ def main() -> int:
     phases = [
         [(f"unit-{core}", lambda c=core: pytest_step(f"unit-{c}", c, ["tests/unit", "tests/sandbox"], root, out, extra))
          for core in devenv.CORES],
-        [(f"integration-{core}", lambda c=core: pytest_step(f"integration-{c}", c, ["tests/integration"], root, out,
-                                                             extra))
+        [(f"integration-{core}",
+          lambda c=core: pytest_step(f"integration-{c}", c, ["tests/integration"], root, out, extra))
          for core in devenv.CORES],
         [("sanity", lambda: command_step("sanity", [str(devenv.venv_bin() / "ansible-test"), "sanity", "--venv",
                                                     "--python", py, "--color", "no"], root, out)),
@@ -179,7 +179,7 @@ def main() -> int:
             thread.start()
         for thread in threads:
             thread.join()
-    order = [name for phase in phases for name, _ in phase]
+    order = [step[0] for phase in phases for step in phase]
     results.sort(key=lambda r: order.index(r.name))
 
     for r in results:
