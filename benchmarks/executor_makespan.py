@@ -33,14 +33,11 @@ PRIORITIES = 2
 
 
 def collections_root() -> Path:
-    if COLLECTION.parent.parent.name == "ansible_collections":
-        return COLLECTION.parent.parent.parent
-    root = COLLECTION / ".cache" / "pyroot"
-    link = root / "ansible_collections" / "mwops" / "ssm"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(COLLECTION, link)
-    return root
+    """Where ansible_collections/mwops/ssm lives (the sandbox package's rule, shared with the tests)."""
+    sys.path.insert(0, str(COLLECTION / "tests" / "sandbox"))
+    from mwsandbox._paths import collection_root  # pylint: disable=import-outside-toplevel
+
+    return collection_root()
 
 
 def environment() -> dict[str, str]:

@@ -7,27 +7,14 @@ import sys
 from pathlib import Path
 
 COLLECTION = Path(__file__).resolve().parent.parent
+# The sandbox package knows how to make the collection importable (a real ansible_collections
+# path in the test runner's tree, a symlink tree under .cache/ in a plain git checkout).
+if str(COLLECTION / "tests" / "sandbox") not in sys.path:
+    sys.path.insert(0, str(COLLECTION / "tests" / "sandbox"))
+from mwsandbox._paths import collection_root  # noqa: E402  pylint: disable=wrong-import-position
 
-
-def _collection_root() -> Path:
-    """The directory holding ansible_collections/ with this collection inside it.
-
-    The test runner copies the collection to a real ansible_collections/mwops/ssm path. When
-    pytest runs straight from a git checkout, a symlink tree under .cache/ stands in for it.
-    """
-    if COLLECTION.parent.parent.name == "ansible_collections":
-        return COLLECTION.parent.parent.parent
-    root = COLLECTION / ".cache" / "pyroot"
-    link = root / "ansible_collections" / "mwops" / "ssm"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(COLLECTION, link)
-    return root
-
-
-for _path in (str(_collection_root()), str(COLLECTION / "tests" / "sandbox")):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+if str(collection_root()) not in sys.path:
+    sys.path.insert(0, str(collection_root()))
 
 
 # ---------------------------------------------------------------------------------------------

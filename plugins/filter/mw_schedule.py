@@ -13,6 +13,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.mwops.ssm.plugins.module_utils._schedule import (
+    definition_fields,
     WindowSchedule,
     find_overlaps,
     format_instant,
@@ -21,16 +22,6 @@ from ansible_collections.mwops.ssm.plugins.module_utils._schedule import (
 )
 
 DEFAULT_DAYS = 7
-# Vocabulary key of a window definition -> WindowSchedule field.
-WINDOW_KEYS = {
-    "schedule": "schedule",
-    "schedule_timezone": "timezone",
-    "schedule_offset": "offset",
-    "start_date": "start_date",
-    "end_date": "end_date",
-    "duration": "duration",
-    "cutoff": "cutoff",
-}
 
 
 def mw_overlaps(
@@ -75,7 +66,7 @@ def _window_schedule(window: Any, index: int) -> Tuple[str, WindowSchedule]:
     name = window.get("name")
     if not isinstance(name, str) or not name:
         raise AnsibleFilterError(f"mw_overlaps: item {index} needs a name")
-    fields = {field: window[key] for key, field in WINDOW_KEYS.items() if window.get(key) is not None}
+    fields = definition_fields(window)
     if not isinstance(fields.get("schedule"), str):
         raise AnsibleFilterError(f"mw_overlaps: window {name}: schedule: is required (a cron, rate or at expression)")
     if fields.get("duration") is None:

@@ -169,6 +169,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
 from ansible_collections.mwops.ssm.plugins.module_utils._schedule import (
+    definition_fields,
     Occurrence,
     WindowSchedule,
     format_instant,
@@ -182,16 +183,6 @@ try:
 except ImportError:
     pass  # reported by require_aws_sdk() when SSM is actually needed
 
-# Vocabulary key of a window definition -> WindowSchedule field.
-WINDOW_KEYS = {
-    "schedule": "schedule",
-    "schedule_timezone": "timezone",
-    "schedule_offset": "offset",
-    "start_date": "start_date",
-    "end_date": "end_date",
-    "duration": "duration",
-    "cutoff": "cutoff",
-}
 # Lookup option -> WindowSchedule field.
 OPTION_FIELDS = {
     "timezone": "timezone",
@@ -323,7 +314,7 @@ def _text(value: Any, label: str) -> str:
 
 
 def _from_vocabulary(window: Dict[str, Any]) -> Dict[str, Any]:
-    fields = {field: window[key] for key, field in WINDOW_KEYS.items() if window.get(key) is not None}
+    fields = definition_fields(window)
     if "schedule" in fields:
         fields["schedule"] = _text(fields["schedule"], "window.schedule")
     return fields

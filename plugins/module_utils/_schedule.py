@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ansible_collections.mwops.ssm.plugins.module_utils._cron import (
     MIN_INTERVAL_SECONDS,
@@ -392,6 +392,23 @@ def _check(spec: WindowSchedule) -> Tuple[Schedule, tzinfo]:
 
 # ---------------------------------------------------------------------------------------------
 # Occurrences
+
+
+# Key of a window definition (the collection's vocabulary) -> WindowSchedule field.
+DEFINITION_FIELDS = {
+    "schedule": "schedule",
+    "schedule_timezone": "timezone",
+    "schedule_offset": "offset",
+    "start_date": "start_date",
+    "end_date": "end_date",
+    "duration": "duration",
+    "cutoff": "cutoff",
+}
+
+
+def definition_fields(definition: Mapping[str, Any]) -> Dict[str, Any]:
+    """The WindowSchedule fields a window definition sets (keys it leaves out or sets to None are absent)."""
+    return {field: definition[key] for key, field in DEFINITION_FIELDS.items() if definition.get(key) is not None}
 
 
 def occurrences(spec: WindowSchedule, after: datetime, count: int) -> List[Occurrence]:
