@@ -70,3 +70,19 @@ def test_ansible_doc_lists_every_plugin(installed: tuple[Path, Path, dict[str, s
         expected += len(names)
     if expected == 0:
         pytest.skip("the collection has no plugins yet")
+
+
+def test_execution_environment_metadata_is_read_by_ansible_builder(installed: tuple[Path, Path, dict[str, str]]) -> None:
+    """ansible-builder (as AWX Execution Environment builds use it) finds our dependencies."""
+    builder = BIN / "ansible-builder"
+    if not builder.exists():
+        pytest.skip("ansible-builder is installed in the main (ansible-core 2.19) venv only")
+    introspected = yaml.safe_load(_run([str(builder), "introspect", str(installed[1])], COLLECTION, installed[2]))
+    python = [line.split("#")[0].strip() for line in introspected["python"]]
+    system = [line.split("#")[0].strip() for line in introspected["system"]]
+    expected_python = [line.strip() for line in (COLLECTION / "requirements.txt").read_text().splitlines()
+                       if line.strip() and not line.startswith("#")]
+    expected_system = [line.strip() for line in (COLLECTION / "bindep.txt").read_text().splitlines()
+                       if line.strip() and not line.startswith("#")]
+    assert python == expected_python and "boto3>=1.34.0" in python
+    assert system == expected_system
