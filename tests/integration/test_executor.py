@@ -240,7 +240,8 @@ def test_unsupported_document_fails_before_anything_runs(tmp_path):
 
 
 def test_overlap_is_skipped_and_an_interrupted_run_says_so(tmp_path):
-    slow = h.shell_task("slow", "sleep 20", [{"key": "InstanceIds", "values": ["h01", "h02"]}], conc="2")
+    # Long enough that the first run is surely still going when the second starts; it is interrupted.
+    slow = h.shell_task("slow", "sleep 300", [{"key": "InstanceIds", "values": ["h01", "h02"]}], conc="2")
     play = h.write_play(tmp_path, window("long-window", [slow]))
     inventory = h.write_inventory(tmp_path)
     history_dir = tmp_path / "history"
@@ -251,7 +252,7 @@ def test_overlap_is_skipped_and_an_interrupted_run_says_so(tmp_path):
         deadline = time.time() + 90
         while time.time() < deadline:
             found = h.executions(history_dir) if history_dir.exists() else []
-            if found and any(i["start_time"] for i in inv.task(found[0], "slow")["invocations"]):
+            if found and inv.task(found[0], "slow")["status"] == "IN_PROGRESS":
                 break
             time.sleep(0.3)
         else:
