@@ -77,11 +77,11 @@ def test_target(sandbox, tmp_path, target):
 
 @pytest.mark.slow
 def test_throttling_is_retried_and_the_run_converges(sandbox, tmp_path):
-    """A share of all calls answers ThrottlingException; the whole maintenance_window target
-    (create, updates, no-op checks, delete) still passes."""
-    sandbox.set_faults(throttle_rate=0.25, seed=11)
+    """A share of all calls answers ThrottlingException; the whole mw_target target (create,
+    updates, no-op checks, delete, paginated reads included) still passes."""
+    sandbox.set_faults(throttle_rate=0.3, seed=11)
     try:
-        log, start, checkpoints = run_target(sandbox, tmp_path, "maintenance_window")
+        log, start, checkpoints = run_target(sandbox, tmp_path, "mw_target")
     finally:
         sandbox.set_faults(throttle_rate=0.0)
     throttled = [r for r in log[start:] if r.get("throttled")]
