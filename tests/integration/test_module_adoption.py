@@ -8,24 +8,12 @@ targetless task, an optional CloudWatch block.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import textwrap
 import uuid
 from pathlib import Path
 
-
-def _harness():
-    if "mw_harness" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mw_harness", Path(__file__).with_name("mw_harness.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mw_harness"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mw_harness"]
-
-
-H = _harness()
+from . import mw_harness as H
 
 
 def _play(tmp_path: Path, sandbox, tasks: str, name: str = "play.yml") -> Path:

@@ -9,25 +9,14 @@ no write call, and the run as a whole made the writes the target is about.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
+from . import mw_harness as H
 
-def _harness():
-    if "mw_harness" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mw_harness", Path(__file__).with_name("mw_harness.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mw_harness"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mw_harness"]
-
-
-H = _harness()
 CORE = os.environ.get("MWOPS_CORE", "2.19")
 
 EXPECTED_WRITES = {

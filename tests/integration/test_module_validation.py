@@ -9,25 +9,13 @@ message, and the sandbox's request log must show no write call for the whole run
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
+from . import mw_harness as H
 
-def _harness():
-    if "mw_harness" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mw_harness", Path(__file__).with_name("mw_harness.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mw_harness"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mw_harness"]
-
-
-H = _harness()
 NAME = f"val-{uuid.uuid4().hex[:8]}"
 
 BASE = {

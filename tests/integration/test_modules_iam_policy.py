@@ -7,26 +7,14 @@ checked separately: the sandbox does not model IAM.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from . import mw_harness as H
+
 POLICY = Path(__file__).resolve().parents[2] / "docs" / "iam-policy.json"
-
-
-def _harness():
-    if "mw_harness" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mw_harness", Path(__file__).with_name("mw_harness.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mw_harness"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mw_harness"]
-
-
-H = _harness()
 
 
 def policy_actions():
