@@ -244,6 +244,8 @@ class Engine:
                 interrupted = exc
                 for signum in previous:
                     signal.signal(signum, signal.SIG_IGN)  # finish the cleanup; the caller waits for us
+                # Say so on disk first: ansible-core may end this worker while children are stopped.
+                self._finish(interrupted)
                 self._stop_children()
             self._finish(interrupted)
             shutil.rmtree(self.state_dir, ignore_errors=True)
