@@ -1,5 +1,9 @@
 """``python -m mwsandbox --host 127.0.0.1 --port 5055 [--pid-file F]``: run the sandbox until
-SIGTERM or SIGINT. Prints ``mwsandbox listening on http://HOST:PORT`` once it accepts calls."""
+SIGTERM or SIGINT. Prints ``mwsandbox listening on http://HOST:PORT`` once it accepts calls.
+
+Against a running sandbox (prints the answer as JSON):
+``python -m mwsandbox run-window --endpoint URL --window-id mw-... [--start-time ISO] [--region R]``
+``python -m mwsandbox register-managed-instance --endpoint URL --instance-id mi-... --tag K=V ...``"""
 
 from __future__ import annotations
 
@@ -17,7 +21,40 @@ if __package__ in (None, ""):  # run as a file: make the package importable
 from mwsandbox._server import LOOPBACK, make_sandbox_server  # noqa: E402  pylint: disable=wrong-import-position
 
 
+def control(argv: List[str]) -> int:
+    """The run-window and register-managed-instance commands (see the module docstring)."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    from mwsandbox._client import SandboxClient  # pylint: disable=import-outside-toplevel
+
+    parser = argparse.ArgumentParser(prog="python -m mwsandbox " + argv[0])
+    parser.add_argument("--endpoint", default="http://%s:5055" % LOOPBACK)
+    parser.add_argument("--region", default="us-east-1")
+    if argv[0] == "run-window":
+        parser.add_argument("--window-id", required=True)
+        parser.add_argument("--start-time", help="ISO-8601 instant the run starts at (default: now)")
+    else:
+        parser.add_argument("--instance-id", required=True)
+        parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv[1:])
+    client = SandboxClient(args.endpoint)
+    try:
+        if argv[0] == "run-window":
+            answer = client.run_window(args.window_id, args.start_time, args.region)
+        else:
+            tags = dict(t.split("=", 1) for t in args.tag if "=" in t)
+            answer = client.register_managed_instance(args.instance_id, tags, args.region)
+    except ValueError as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 1
+    print(json.dumps(answer, indent=1))
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("run-window", "register-managed-instance"):
+        return control(argv)
     parser = argparse.ArgumentParser(prog="python -m mwsandbox", description=__doc__)
     parser.add_argument("--host", default=LOOPBACK, help="loopback address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5055, help="port (0 picks a free one; default 5055)")

@@ -134,7 +134,20 @@ class SandboxApp:
             return self._set_faults(environ, start_response)
         if action == "health":
             return _json(start_response, {"ok": True})
+        if action in ("runs", "managed-instances"):  # the sandbox runs windows (_runs_ext)
+            return self._runs(environ, start_response, action, method)
         return _json(start_response, {"error": "unknown control endpoint %s %s" % (method, action)}, "404 Not Found")
+
+    def _runs(self, environ: Environ, start_response: StartResponse, action: str, method: str) -> Iterable[bytes]:
+        from . import _runs_ext  # pylint: disable=import-outside-toplevel
+
+        try:
+            spec = json.loads(_read_body(environ) or b"{}")
+        except ValueError as exc:
+            return _json(start_response, {"error": "body is not JSON: %s" % exc}, "400 Bad Request")
+        with self._ssm_lock:
+            answer, status = _runs_ext.control(action, method, spec if isinstance(spec, dict) else {})
+        return _json(start_response, answer, status)
 
     def _set_faults(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         try:

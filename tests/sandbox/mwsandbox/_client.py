@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -24,6 +25,13 @@ class SandboxClient:
             text = response.read().decode() or "null"
         return json.loads(text) if text.lstrip().startswith(("{", "[")) else text
 
+    def _checked(self, method: str, path: str, payload: Dict[str, Any]) -> Any:
+        """Like _call, but a refused control call raises ValueError with the sandbox's reason."""
+        try:
+            return self._call(method, path, payload)
+        except urllib.error.HTTPError as exc:
+            raise ValueError(json.loads(exc.read().decode() or "{}").get("error", str(exc))) from None
+
     def requests(self) -> List[Dict[str, Any]]:
         """AWS API calls since the last reset: ``{"operation", "write", "service", "throttled", "status"}``."""
         return self._call("GET", "/mwsandbox/requests")
@@ -43,6 +51,15 @@ class SandboxClient:
 
     def faults(self) -> Dict[str, Any]:
         return self._call("GET", "/mwsandbox/faults")
+
+    def run_window(self, window_id: str, start_time: Optional[str] = None, region: str = "us-east-1") -> Dict[str, Any]:
+        """Run a window now (or at ``start_time``, ISO-8601) on the sandbox's instances; returns
+        ``{"window_execution_id", "status", "tasks": [{"invocations": [{"target", "status"}]}]}``."""
+        return self._checked("POST", "/mwsandbox/runs", {"window_id": window_id, "start_time": start_time, "region": region})
+
+    def register_managed_instance(self, instance_id: str, tags: Dict[str, str], region: str = "us-east-1") -> Dict[str, Any]:
+        """Record an on-prem managed instance (``mi-...``) with tags for runs to target."""
+        return self._checked("POST", "/mwsandbox/managed-instances", {"instance_id": instance_id, "tags": tags, "region": region})
 
     def reset(self) -> None:
         """Wipe all AWS state (moto's reset), the request log and the fault switch."""
