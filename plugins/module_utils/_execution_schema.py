@@ -226,9 +226,10 @@ def from_ssm_invocation(identity: dict[str, t.Any], command: dict[str, t.Any] | 
         code = command.get("ResponseCode")
         exit_code = code if isinstance(code, int) and code >= 0 else None
         location = command.get("StandardOutputUrl") or None
-    if location is None and params.get("outputS3BucketName"):
-        prefix = params.get("outputS3KeyPrefix") or ""
-        location = f"s3://{params['outputS3BucketName']}/{prefix}".rstrip("/")
+    if location is None and params.get("outputS3BucketName") and identity.get("ExecutionId"):
+        # Run Command writes under <prefix>/<command ID>/<instance ID>/ in the bucket.
+        parts = [params.get("outputS3KeyPrefix") or "", identity["ExecutionId"], target]
+        location = f"s3://{params['outputS3BucketName']}/" + "/".join(p.strip("/") for p in parts if p)
     return {
         "id": identity.get("InvocationId"),
         "target": target,
