@@ -103,7 +103,7 @@ def test_outcomes_follow_tags_and_the_error_threshold_stops_the_task(sandbox, ss
     assert command["StandardOutputUrl"].startswith("https://s3.us-east-1.amazonaws.com/audit-logs/")
     one = ssm_client.get_maintenance_window_execution_task_invocation(
         WindowExecutionId=ran["window_execution_id"], TaskId=task["TaskExecutionId"], InvocationId=failed["InvocationId"])
-    assert (one["Status"], one["StatusDetails"]) == ("FAILED", "Failed: exit code 3")
+    assert (one["Status"], one["StatusDetails"]) == ("FAILED", "Failed: exit code 3.")
 
 
 def test_sliding_concurrency_priorities_and_undeliverable(sandbox, ssm_client, ec2):

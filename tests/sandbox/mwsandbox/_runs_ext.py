@@ -234,7 +234,7 @@ def _details(result: core.InvocationResult, outcome: Tuple[str, Optional[int]]) 
     if result.cancelled_at_cutoff:
         return "Cancelled at the window's cutoff (CANCEL_TASK)."
     kind, code = outcome
-    return {core.OUTCOME_SUCCESS: "Success", core.OUTCOME_FAILED: "Failed: exit code %s" % code,
+    return {core.OUTCOME_SUCCESS: "Success", core.OUTCOME_FAILED: "Failed: exit code %s." % code,
             core.OUTCOME_TIMED_OUT: "ExecutionTimedOut",
             core.OUTCOME_UNDELIVERABLE: "Undeliverable: the managed node is not reachable"}[kind]
 
