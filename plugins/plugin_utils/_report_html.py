@@ -25,7 +25,7 @@ from ansible_collections.mwops.ssm.plugins.plugin_utils import _report as report
 COLOURS = {"SUCCESS": "#2e7d32", "FAILED": "#c62828", "TIMED_OUT": "#ef6c00", "CANCELLED": "#757575",
            "CANCELLING": "#9e9e9e", "IN_PROGRESS": "#1565c0", "PENDING": "#b0bec5", "SKIPPED_OVERLAPPING": "#6d4c41"}
 LABEL_W, CHART_W, RIGHT_W = 250, 700, 150
-ROW_H, GROUP_H, AXIS_H, STRIP_H = 20, 26, 40, 40
+ROW_H, GROUP_H, AXIS_H, STRIP_H = 20, 26, 52, 40
 TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 MARKER_REACH = 3.0  # draw the cutoff/window end on the axis if within 3x the run's span
 
@@ -40,7 +40,7 @@ section.execution,section.summary{background:#fff;border:1px solid #d9e2ec;borde
 table{border-collapse:collapse;width:100%;margin:4px 0}
 th,td{border-bottom:1px solid #e4e7eb;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#f0f4f8;font-weight:600}table.facts th{width:230px;background:none;color:#52606d}
-td.status{font-weight:600}code.params{display:inline-block;min-width:200px}.nowrap{white-space:nowrap}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
+td.status{font-weight:600}code.params{display:inline-block;min-width:200px;word-break:break-all}.nowrap{white-space:nowrap}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 figure{margin:8px 0;overflow-x:auto}figcaption{color:#52606d;font-size:12px;margin-top:4px}
 svg text{font-family:inherit}
 """
@@ -48,6 +48,10 @@ svg text{font-family:inherit}
 
 def _e(value: t.Any) -> str:
     return escape(report.NONE if value is None or value == "" else str(value), quote=True)
+
+
+def _time(value: t.Any) -> str:
+    return f'<span class="nowrap">{_e(report.when(value))}</span>'
 
 
 def _badge(status: t.Any) -> str:
@@ -103,8 +107,8 @@ def _axis(scale: _Scale, height: int) -> list[str]:
         parts.append(f'<text x="{x:.1f}" y="{AXIS_H - 14}" font-size="11" text-anchor="middle" fill="#52606d">'
                      f'{_clock(tick, seconds)}</text>')
         tick += step
-    parts.append(f'<text x="{LABEL_W - 8}" y="{AXIS_H - 14}" font-size="11" text-anchor="end" fill="#52606d">'
-                 f'UTC, from {_e(_clock(scale.start, True))}</text>')
+    parts.append(f'<text x="{LABEL_W - 8}" y="{AXIS_H - 30}" font-size="11" text-anchor="end" fill="#52606d">'
+                 f'UTC; started {_e(_clock(scale.start, True))}</text>')
     return parts
 
 
@@ -116,11 +120,11 @@ def _markers(scale: _Scale, top: int, height: int) -> list[str]:
             x = scale.x(moment)
             parts.append(f'<line class="marker {name}" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height}" '
                          f'stroke="{colour}" stroke-width="2" stroke-dasharray="{"6 4" if index == 0 else "none"}"/>')
-            parts.append(f'<text x="{x + 4:.1f}" y="{top + 11 + 12 * index}" font-size="11" fill="{colour}">'
+            parts.append(f'<text x="{x + 4:.1f}" y="{11 + 13 * index}" font-size="11" fill="{colour}">'
                          f'{_e(label)} {_e(_clock(moment, True))}</text>')
         else:  # far beyond the run: say where it is rather than squash the bars
             x = LABEL_W + CHART_W + 8
-            parts.append(f'<text class="marker {name}" x="{x}" y="{12 + 13 * index}" font-size="11" '
+            parts.append(f'<text class="marker {name}" x="{x}" y="{11 + 13 * index}" font-size="11" '
                          f'fill="{colour}">{_e(label)} {_e(_clock(moment, False))} &#8594;</text>')
     return parts
 
@@ -136,7 +140,10 @@ def _concurrency(task: dict[str, t.Any], scale: _Scale, top: int) -> tuple[list[
     for moment, delta in events:
         running += delta
         peak = max(peak, running)
-        points.append((moment, running))
+        if points[-1][0] == moment:  # one step per instant: slots refilled at once are no dip
+            points[-1] = (moment, running)
+        else:
+            points.append((moment, running))
     limit = task.get("max_concurrency")
     top_value = max(peak, limit or 0, 1)
     y = lambda value: top + STRIP_H - 6 - value / top_value * (STRIP_H - 12)  # noqa: E731
@@ -245,14 +252,14 @@ def _execution_section(execution: dict[str, t.Any], change_tag: str) -> str:
                     "end", "parameters"),
                    [(_e(task.get("priority")), _e(task.get("name")), _e(task.get("task_arn")),
                      _e(task.get("document_version")), _e(report.rate_controls(task)), _e(task.get("cutoff_behavior")),
-                     f"{_badge(task.get('status'))} {_e(task.get('status_details'))}", _e(report.when(task.get("start_time"))),
-                     _e(report.when(task.get("end_time"))), f"<code class=\"params\">{_e(report._parameters_text(task))}</code>")  # pylint: disable=protected-access
+                     f"{_badge(task.get('status'))} {_e(task.get('status_details'))}", _time(task.get("start_time")),
+                     _time(task.get("end_time")), f"<code class=\"params\">{_e(report._parameters_text(task))}</code>")  # pylint: disable=protected-access
                     for task in report.tasks_by_priority(execution)])
     instances = _table(("priority", "task", "instance", "owner", "status", "reason", "start", "end", "exit code"),
                        [(_e(r["priority"]), _e(r["task"]), f"<code>{_e(r['target'])}</code>",
                          _e(r["owner_information"]), f'<span class="status" style="color:'
                          f'{COLOURS.get(str(r["status"]), "#52606d")}">{_e(r["status"])}</span>', _e(r["reason"]),
-                         _e(report.when(r["start_time"])), _e(report.when(r["end_time"])), _e(r["exit_code"]))
+                         _time(r["start_time"]), _time(r["end_time"]), _e(r["exit_code"]))
                         for r in report.rows(execution, change_tag)])
     return (f'<section class="execution" data-execution="{_e(execution.get("id"))}">'
             f'<div class="head"><h2>{_e(execution.get("window_name"))}</h2>{_badge(execution.get("status"))}</div>'
