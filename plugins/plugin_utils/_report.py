@@ -119,7 +119,7 @@ def window_summaries(executions: list[Execution]) -> list[dict[str, t.Any]]:
         totals = Counter()  # type: Counter[str]
         failures = Counter()  # type: Counter[str]
         for execution in runs:
-            totals.update({k: v for k, v in schema.counts(execution).items()})
+            totals.update(schema.counts(execution))
             for task in execution["task_executions"]:
                 for invocation in task["invocations"]:
                     if invocation.get("status") != schema.SUCCESS:

@@ -146,7 +146,10 @@ def _concurrency(task: dict[str, t.Any], scale: _Scale, top: int) -> tuple[list[
             points.append((moment, running))
     limit = task.get("max_concurrency")
     top_value = max(peak, limit or 0, 1)
-    y = lambda value: top + STRIP_H - 6 - value / top_value * (STRIP_H - 12)  # noqa: E731
+
+    def y(value: float) -> float:
+        return top + STRIP_H - 6 - value / top_value * (STRIP_H - 12)
+
     path, last = [f"M{scale.x(scale.start):.1f},{y(0):.1f}"], 0
     for moment, value in points:
         path += [f"L{scale.x(moment):.1f},{y(last):.1f}", f"L{scale.x(moment):.1f},{y(value):.1f}"]

@@ -186,7 +186,7 @@ def start_execution(backend: Any, account_id: str, region: str, window_id: str,
     for ran in simulated.tasks:
         task = window.tasks[ran.plan.name]
         record["tasks"][str(uuid.uuid4())] = _task_record(state, window, task, ran, groups_of[task["WindowTaskId"]],
-                                                           instances, outcomes, execution_id, region)
+                                                          instances, outcomes, execution_id, region)
     state.executions[execution_id] = record
     return summary(record)
 

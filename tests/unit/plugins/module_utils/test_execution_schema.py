@@ -24,8 +24,8 @@ def test_ordinary_names_are_not_secrets(name):
 
 
 def test_masking_replaces_every_value_of_secret_names_at_any_depth():
-    given = {"commands": ["echo hi"], "DbPassword": ["hunter2", "again"], "nested": {"api_key": "k",
-                                                                                    "list": [{"token": "t"}]}}
+    given = {"commands": ["echo hi"], "DbPassword": ["hunter2", "again"],
+             "nested": {"api_key": "k", "list": [{"token": "t"}]}}
     masked = schema.mask_parameters(given)
     assert masked == {"commands": ["echo hi"], "DbPassword": [schema.MASK, schema.MASK],
                       "nested": {"api_key": schema.MASK, "list": [{"token": schema.MASK}]}}
