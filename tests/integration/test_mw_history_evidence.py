@@ -321,6 +321,20 @@ def test_html_report_in_headless_chromium(sandbox, tmp_path):
     assert len(dom.bars) == len(expected) == 12
     assert [(b["data-task"], b["data-target"], b["data-status"]) for b in dom.bars] == expected
     assert dom.external == [] and "script" not in dom.tags
+    # A report of a real local executor history file passes the same checks.
+    fixture = H.COLLECTION / "tests" / "unit" / "fixtures" / "executor-history.json"
+    local = play(sandbox, tmp_path, [
+        report_task(tmp_path / "evidence-local", history_files=[str(fixture)], formats=["html"]),
+        {"name": "Keep", "ansible.builtin.set_fact": {"saved": "{{ evidence }}"}}], name="local-html")
+    recorded = json.loads(fixture.read_text())
+    dumped_local = chromium("--dump-dom", Path(local["files"]["html"]).as_uri(), user_data=tmp_path / "profile-local")
+    assert dumped_local.returncode == 0 and console_messages(dumped_local.stderr) == []
+    local_dom = _Dom()
+    local_dom.feed(dumped_local.stdout)
+    assert [(b["data-target"], b["data-status"], b["data-started"]) for b in local_dom.bars] == [
+        (i["target"], i["status"], "false" if i["start_time"] is None else "true")
+        for t in recorded["task_executions"] for i in t["invocations"]]
+
     shot = results_dir() / f"mw_report-timeline-{CORE}.png"
     shot.unlink(missing_ok=True)
     taken = chromium(f"--screenshot={shot}", "--window-size=1280,1500", page.as_uri(),
