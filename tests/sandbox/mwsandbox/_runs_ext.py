@@ -258,7 +258,7 @@ def _command(command_id: str, instance: str, task: Dict[str, Any], run_command: 
             "ExecutionStartDateTime": _when(result.start).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if result.start else "",
             "ExecutionEndDateTime": _when(result.end).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if result.end else "",
             "Status": status, "StatusDetails": details, "StandardOutputContent": stdout,
-            "StandardOutputUrl": url, "StandardErrorContent": "" if status == "Success" else "",
+            "StandardOutputUrl": url, "StandardErrorContent": "exit code %s\n" % code if result.outcome == core.OUTCOME_FAILED else "",
             "StandardErrorUrl": url[:-len("stdout")] + "stderr" if url else "",
             "CloudWatchOutputConfig": {"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": False}}
 
