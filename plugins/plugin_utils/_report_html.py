@@ -40,7 +40,9 @@ section.execution,section.summary{background:#fff;border:1px solid #d9e2ec;borde
 table{border-collapse:collapse;width:100%;margin:4px 0}
 th,td{border-bottom:1px solid #e4e7eb;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#f0f4f8;font-weight:600}table.facts th{width:230px;background:none;color:#52606d}
-td.status{font-weight:600}code.params{display:inline-block;min-width:200px;word-break:break-all}.nowrap{white-space:nowrap}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+td.status{font-weight:600}.nowrap{white-space:nowrap}
+code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+code.params{display:inline-block;min-width:200px;word-break:break-all}
 figure{margin:8px 0;overflow-x:auto}figcaption{color:#52606d;font-size:12px;margin-top:4px}
 svg text{font-family:inherit}
 """
