@@ -52,7 +52,8 @@ def _nodes(account: str, region: str) -> Dict[str, Dict[str, Any]]:
 
 def seed(payload: Mapping[str, Any]) -> Dict[str, Any]:
     """Add or replace managed nodes: ``{"instances": [{"instance_id", "ping_status", "platform_type",
-    "platform_name", "platform_version", "patch_state": {...}}], "account", "region"}``."""
+    "platform_name", "platform_version", "patch_state": {...}}], "account", "region"}``, or
+    ``{"instance_ids": [...], "defaults": {...}}`` for many alike; ``"remove": [ids]`` forgets some."""
     account = str(payload.get("account") or DEFAULT_ACCOUNT)
     region = str(payload.get("region") or DEFAULT_REGION)
     with _LOCK:
@@ -61,6 +62,8 @@ def seed(payload: Mapping[str, Any]) -> Dict[str, Any]:
             if not isinstance(item, Mapping) or not item.get("instance_id"):
                 raise ValueError("each instance needs an instance_id")
             nodes[str(item["instance_id"])] = dict(item)
+        for instance_id in payload.get("instance_ids") or []:
+            nodes[str(instance_id)] = dict(payload.get("defaults") or {}, instance_id=str(instance_id))
         if payload.get("remove"):
             for instance_id in payload["remove"]:
                 nodes.pop(str(instance_id), None)
