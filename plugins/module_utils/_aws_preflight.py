@@ -186,7 +186,7 @@ def role_facts(iam, caller_arn: str | None, needs: Mapping[str, set[tuple[str, s
             if role is None:
                 continue
             facts.trusts_ssm = trusts_service(role.get("AssumeRolePolicyDocument"))
-            for resource in sorted({r for _, r in pairs}):
+            for resource in sorted({pair[1] for pair in pairs}):
                 facts.decisions.update(simulate(iam, role["Arn"], sorted({a for a, r in pairs if r == resource}),
                                                 [resource]))
         except AnsiblePreflightError as e:

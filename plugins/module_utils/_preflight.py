@@ -237,7 +237,7 @@ def _patch_reached(facts: Facts) -> list[str]:
     reached: list[str] = []
     for task in facts.window.get("tasks") or []:
         if is_patch_task(task):
-            ids, _ = task_instances(facts, task)
+            ids = task_instances(facts, task)[0]
             reached += [i for i in _online(facts, ids or []) if i not in reached]
     return reached
 
@@ -305,7 +305,7 @@ def check_reboots(facts: Facts) -> tuple[list[Finding], Doc]:
         installs += 1
         if option != "NoReboot":
             continue
-        ids, _ = task_instances(facts, task)
+        ids = task_instances(facts, task)[0]
         ids = _online(facts, ids or [])
         covered: set[str] = set()
         for later in tasks:
@@ -332,7 +332,7 @@ def _reached(facts: Facts) -> list[str]:
 def check_length(facts: Facts) -> tuple[list[Finding], Doc]:
     counts: dict[str, int | None] = {}
     for task in facts.window.get("tasks") or []:
-        ids, _ = task_instances(facts, task)
+        ids = task_instances(facts, task)[0]
         counts[task_name(task)] = None if ids is None else len(_online(facts, ids))
     estimate = estimate_window(facts.window, counts, facts.history, facts.estimates)
     findings = [(s, subject, message, []) for s, subject, message in length_findings(estimate, facts.margin)]
@@ -440,4 +440,3 @@ def summary_table(reports: Sequence[Mapping[str, Any]]) -> list[str]:
                 shown = f" [{', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}]" if ids else ""
                 lines.append(f"    {finding['status']}: {finding['subject']}: {finding['message']}{shown}")
     return lines
-

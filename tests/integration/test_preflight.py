@@ -43,8 +43,8 @@ def estate(sandbox):
     ids = {}
 
     def launch(role, count, **tags):
-        tag_list = [{"Key": "Role", "Value": role}] + [{"Key": k.replace("_", " ") if k == "Patch_Group" else k,
-                                                         "Value": v} for k, v in tags.items()]
+        tag_list = [{"Key": "Role", "Value": role}]
+        tag_list += [{"Key": "Patch Group" if k == "Patch_Group" else k, "Value": v} for k, v in tags.items()]
         found = ec2.run_instances(ImageId="ami-12c6146b", MinCount=count, MaxCount=count, TagSpecifications=[
             {"ResourceType": "instance", "Tags": tag_list}])["Instances"]
         ids[role] = sorted(i["InstanceId"] for i in found)
@@ -172,11 +172,11 @@ def results(sandbox, estate, tmp_path_factory):
     (history / "x.json").write_text(json.dumps({"schema": "mwops.ssm/window-execution/1", "window_name": "len-pass",
                                                 "task_executions": [{"name": "patch", "invocations": invocations}]}))
     table, _ids = cases(estate, history)
-    arguments = [dict({"definition": d, "fail_on": []}, **extra) for _, d, extra, _, _ in table]
+    arguments = [dict({"definition": case[1], "fail_on": []}, **case[2]) for case in table]
     sandbox.reset_requests()
     found, proc = run_module(sandbox, estate, tmp, arguments)
     assert proc.returncode == 0, H.describe_failure(proc)
-    return {case: result for (case, *_), result in zip(table, found)}, sandbox.requests()
+    return {case[0]: result for case, result in zip(table, found)}, sandbox.requests()
 
 
 CASE_IDS = [c[0] for c in cases({"ids": {}}, Path("."))[0]]
@@ -185,8 +185,7 @@ CASE_IDS = [c[0] for c in cases({"ids": {}}, Path("."))[0]]
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASE_IDS)
 def test_check_verdict(results, estate, case):
-    table, _ = cases(estate, Path("."))
-    _, _, _, check, expected = next(c for c in table if c[0] == case)
+    check, expected = next(c for c in cases(estate, Path("."))[0] if c[0] == case)[3:]
     result = check_of(results[0][case], check)
     assert result["status"] == expected, json.dumps(result, indent=1)
     assert result["fix"] and result["cause"] and (expected == "pass") == (not [
@@ -255,7 +254,7 @@ def test_deployed_windows_by_name_and_region_wide_and_fail_on(sandbox, estate, t
     assert [w["window_name"] for w in region["windows"]] == ["deployed-broken"]
     assert [r["operation"] for r in sandbox.requests() if r["write"]] == []
     # The default fail_on stops the play, naming the window and the failed check.
-    _, proc = run_module(sandbox, estate, tmp_path, [{"window_id": window_id}], name="stops")
+    proc = run_module(sandbox, estate, tmp_path, [{"window_id": window_id}], name="stops")[1]
     assert proc.returncode != 0
     assert "preflight found fail in 1 window(s): deployed-broken (patch_groups_match)" in proc.stdout
 
@@ -264,5 +263,5 @@ def test_deployed_windows_by_name_and_region_wide_and_fail_on(sandbox, estate, t
 def test_invalid_definition_names_the_field(sandbox, estate, tmp_path):
     broken = copy.deepcopy(definition("bad", by_role("web")))
     broken["tasks"][0]["max_concurrency"] = "0"
-    _, proc = run_module(sandbox, estate, tmp_path, [{"definition": broken}], name="invalid")
+    proc = run_module(sandbox, estate, tmp_path, [{"definition": broken}], name="invalid")[1]
     assert proc.returncode != 0 and "tasks[0].max_concurrency" in proc.stdout

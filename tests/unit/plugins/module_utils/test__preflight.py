@@ -287,7 +287,7 @@ def test_required_actions_per_task_type():
     assert P.required_actions(sfn, {}, "us-east-1", "1") == [
         ("states:StartExecution", sfn["task_arn"]),
         ("states:DescribeExecution", "arn:aws:states:us-east-1:1:execution:SSM-m:*")]
-    assert [a for a, _ in P.required_actions(auto, {}, "us-east-1", "1")] == [
+    assert [pair[0] for pair in P.required_actions(auto, {}, "us-east-1", "1")] == [
         "ssm:StartAutomationExecution", "ssm:GetAutomationExecution"]
     rg = {"targets": [{"name": "g", "resource_type": "RESOURCE_GROUP"}]}
     assert ("resource-groups:ListGroupResources", "*") in P.required_actions(
