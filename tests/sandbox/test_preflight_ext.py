@@ -41,7 +41,7 @@ def test_only_seeded_nodes_are_managed_and_pages_follow_max_results(sandbox, cli
 
 
 def test_patch_states_and_patch_groups(sandbox, clients):
-    ids = launch(clients["ec2"], 2)
+    ids = launch(clients["ec2"], 2, Role="patched")
     seed_over_http(sandbox.endpoint, [{"instance_id": ids[0], "patch_state": {"InstalledPendingRebootCount": 2}},
                                       {"instance_id": ids[1]}])
     states = clients["ssm"].describe_instance_patch_states(InstanceIds=ids)["InstancePatchStates"]
