@@ -46,7 +46,7 @@ def test_patch_states_and_patch_groups(sandbox, clients):
                                       {"instance_id": ids[1]}])
     states = clients["ssm"].describe_instance_patch_states(InstanceIds=ids)["InstancePatchStates"]
     assert [(s["InstanceId"], s["InstalledPendingRebootCount"]) for s in states] == [(ids[0], 2)]
-    baseline = clients["ssm"].create_patch_baseline(Name="al", OperatingSystem="AMAZON_LINUX_2023")["BaselineId"]
+    baseline = clients["ssm"].create_patch_baseline(Name="al2023", OperatingSystem="AMAZON_LINUX_2023")["BaselineId"]
     clients["ssm"].register_patch_baseline_for_patch_group(BaselineId=baseline, PatchGroup="Prod")
     mappings = clients["ssm"].describe_patch_groups()["Mappings"]
     # moto keeps its default baselines for every OS in the group; AWS lists only the registration.
