@@ -7,8 +7,8 @@
 
 """Read what preflight needs from EC2, Resource Groups, SSM, IAM and STS; never write.
 
-Calls are batched across every window checked: one filtered DescribeInstances per distinct
-target selector, then DescribeInstanceInformation with up to 100 instance IDs per filter and
+Calls are batched across every window checked: one filtered DescribeInstances per set of tag
+filter names (values merged, the answer split by tags here), then DescribeInstanceInformation with up to 100 instance IDs per filter and
 DescribeInstancePatchStates with 50, one DescribePatchGroups listing, one GetRole and one
 SimulatePrincipalPolicy per role and resource, one PassRole simulation for all roles. Nothing is
 asked per instance. Errors follow ``_ssm``'s style: an error handler outermost, retries inside,
@@ -17,6 +17,7 @@ paginators through a retried helper.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -216,41 +217,70 @@ def _tags(instance: Mapping[str, Any]) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in instance.get("Tags") or []}
 
 
+def tags_match(tags: Mapping[str, str], filters: Sequence[Mapping[str, Any]]) -> bool:
+    """Does an instance with these tags pass these EC2 tag filters (AND across filters)?"""
+    for flt in filters:
+        values = flt["Values"]
+        if flt["Name"] == "tag-key":
+            if not any(fnmatch.fnmatchcase(k, v) for k in tags for v in values):
+                return False
+        elif flt["Name"][4:] not in tags or not any(fnmatch.fnmatchcase(tags[flt["Name"][4:]], v) for v in values):
+            return False
+    return True
+
+
+def _describe_tag_selectors(ec2, selectors: list[list[Doc]], tags: dict[str, dict[str, str]]) -> list[list[str]]:
+    """Instance IDs per tag selector. Selectors using the same filter names share one call (values
+    merged, results split here), so 50 windows targeting tag:Group=g-NN cost one DescribeInstances."""
+    results: list[list[str]] = [[] for dummy in selectors]
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for index, filters in enumerate(selectors):
+        groups.setdefault(tuple(sorted(f["Name"] for f in filters)), []).append(index)
+    for names, members in groups.items():
+        merged = {n: sorted({v for i in members for f in selectors[i] if f["Name"] == n for v in f["Values"]})
+                  for n in names}
+        batches = [members] if all(len(v) <= EC2_BATCH for v in merged.values()) else [[i] for i in members]
+        for batch in batches:
+            query = [{"Name": n, "Values": merged[n]} for n in names] if len(batch) > 1 else selectors[batch[0]]
+            found = describe_instances(ec2, query)
+            tags.update({i["InstanceId"]: _tags(i) for i in found})
+            for index in batch:
+                results[index] = sorted(i["InstanceId"] for i in found if tags_match(tags[i["InstanceId"]],
+                                                                                    selectors[index]))
+    return results
+
+
 def resolve_targets(clients: Callable[[str], Any], windows: Sequence[Doc]
                     ) -> tuple[list[dict[str, list[str]]], list[dict[str, str]], dict[str, dict[str, str]]]:
     """Per window: target key -> instance IDs, target key -> error; plus instance ID -> EC2 tags."""
     tags: dict[str, dict[str, str]] = {}
-    cache: dict[str, list[str]] = {}
-    per_window, errors = [], []
-    for window in windows:
-        resolved: dict[str, list[str]] = {}
-        problems: dict[str, str] = {}
+    per_window: list[dict[str, list[str]]] = [{} for dummy in windows]
+    errors: list[dict[str, str]] = [{} for dummy in windows]
+    selectors: list[list[Doc]] = []
+    places: list[tuple[int, str]] = []
+    for number, window in enumerate(windows):
+        resolved, problems = per_window[number], errors[number]
         for target in window.get("targets") or []:
             key, entries = P.target_key(target), target.get("targets") or []
             by_key = {str(e.get("key")): [str(v) for v in e.get("values") or []] for e in entries}
+            resolved[key] = []
             if "InstanceIds" in by_key:
                 resolved[key] = by_key["InstanceIds"]
-            elif any(k.startswith("resource-groups:Name") for k in by_key):
-                name = by_key["resource-groups:Name"][0] if by_key["resource-groups:Name"] else ""
+            elif "resource-groups:Name" in by_key:
+                name = (by_key["resource-groups:Name"] or [""])[0]
                 ids = group_instance_ids(clients("resource-groups"), name,
                                          by_key.get("resource-groups:ResourceTypeFilters") or [])
                 if ids is None:
                     problems[key] = f"resource group {name!r} does not exist"
                 resolved[key] = ids or []
+            elif ec2_filters(entries) is None:
+                problems[key] = f"target keys {sorted(by_key)} cannot be resolved before the window runs"
             else:
-                filters = ec2_filters(entries)
-                if filters is None:
-                    problems[key] = f"target keys {sorted(by_key)} cannot be resolved before the window runs"
-                    resolved[key] = []
-                    continue
-                signature = json.dumps(filters, sort_keys=True)
-                if signature not in cache:
-                    found = describe_instances(clients("ec2"), filters)
-                    tags.update({i["InstanceId"]: _tags(i) for i in found})
-                    cache[signature] = sorted(i["InstanceId"] for i in found)
-                resolved[key] = cache[signature]
-        per_window.append(resolved)
-        errors.append(problems)
+                selectors.append(ec2_filters(entries))
+                places.append((number, key))
+    if selectors:
+        for (number, key), ids in zip(places, _describe_tag_selectors(clients("ec2"), selectors, tags)):
+            per_window[number][key] = ids
     untagged = sorted({i for r in per_window for ids in r.values() for i in ids
                        if i not in tags and i.startswith("i-")})
     for batch in chunks(untagged, EC2_BATCH):

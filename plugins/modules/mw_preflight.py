@@ -20,8 +20,9 @@ description:
     window of the region (none of these given).
   - Each check of each window is V(pass), V(warn) or V(fail), with findings that name instance IDs, counts and minutes.
     With O(fail_on) (default V(fail)) the task fails when any check has that status, so a pipeline stops.
-  - Read-only. It never writes. Instances are read in batches (filtered C(DescribeInstances), C(DescribeInstanceInformation)
-    with up to 100 IDs per call, C(DescribeInstancePatchStates) with 50), never one call per instance.
+  - Read-only. It never writes. Instances are read in batches (tag selectors of all windows merged into filtered
+    C(DescribeInstances) calls, C(DescribeInstanceInformation) with up to 100 IDs per call, C(DescribeInstancePatchStates)
+    with 50), never one call per instance.
   - How each check decides, and the IAM permissions each task type needs, are described in C(docs/preflight.md).
 author:
   - mwops maintainers (@mwops)

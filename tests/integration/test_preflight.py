@@ -230,19 +230,24 @@ def test_preflight_makes_no_write_call(results):
     assert [r["operation"] for r in log if r["write"]] == []
 
 
-@pytest.mark.slow
-def test_deployed_windows_by_name_and_region_wide_and_fail_on(sandbox, estate, tmp_path):
-    ssm = estate["ssm"]
-    window_id = ssm.create_maintenance_window(Name="deployed-broken", Schedule="cron(0 2 ? * SUN *)", Duration=2,
-                                              Cutoff=1, AllowUnassociatedTargets=False)["WindowId"]
+def deploy(ssm, name, role_tag):
+    window_id = ssm.create_maintenance_window(Name=name, Schedule="cron(0 2 ? * SUN *)", Duration=2, Cutoff=1,
+                                              AllowUnassociatedTargets=False)["WindowId"]
     target = ssm.register_target_with_maintenance_window(
         WindowId=window_id, ResourceType="INSTANCE", Name="fleet",
-        Targets=[{"Key": "tag:Role", "Values": ["sloppy-key"]}])["WindowTargetId"]
+        Targets=[{"Key": "tag:Role", "Values": [role_tag]}])["WindowTargetId"]
     ssm.register_task_with_maintenance_window(
         WindowId=window_id, Name="patch", TaskType="RUN_COMMAND", TaskArn="AWS-RunPatchBaseline", Priority=1,
         MaxConcurrency="1", MaxErrors="0", ServiceRoleArn=role_arn("mw-good"),
         Targets=[{"Key": "WindowTargetIds", "Values": [target]}],
         TaskInvocationParameters={"RunCommand": {"Parameters": {"Operation": ["Install"]}}})
+    return window_id
+
+
+@pytest.mark.slow
+def test_deployed_windows_by_name_and_region_wide_and_fail_on(sandbox, estate, tmp_path):
+    window_id = deploy(estate["ssm"], "deployed-broken", "sloppy-key")
+    deploy(estate["ssm"], "deployed-web", "web")
     sandbox.reset_requests()
     found, proc = run_module(sandbox, estate, tmp_path, [{"name": "deployed-broken", "fail_on": [],
                                                           "estimates": {"patch": 5}},
@@ -251,8 +256,15 @@ def test_deployed_windows_by_name_and_region_wide_and_fail_on(sandbox, estate, t
     by_name, region = found
     assert by_name["windows"][0]["window_id"] == window_id
     assert check_of(by_name, "patch_groups_match")["status"] == "fail"
-    assert [w["window_name"] for w in region["windows"]] == ["deployed-broken"]
-    assert [r["operation"] for r in sandbox.requests() if r["write"]] == []
+    assert [w["window_name"] for w in region["windows"]] == ["deployed-broken", "deployed-web"]
+    assert [w["status"] for w in region["windows"]] == ["fail", "pass"]
+    counts = [next(c for c in w["checks"] if c["check"] == "targets_resolve")["evidence"]["targets"]["fleet"]
+              for w in region["windows"]]
+    assert counts == [{"resolved": 1, "online": 1}, {"resolved": 4, "online": 4}]
+    log = sandbox.requests()
+    assert [r["operation"] for r in log if r["write"]] == []
+    # Both windows' tag:Role selectors were answered by one DescribeInstances per module run.
+    assert sum(1 for r in log if r["operation"] == "DescribeInstances") == 2
     # The default fail_on stops the play, naming the window and the failed check.
     proc = run_module(sandbox, estate, tmp_path, [{"window_id": window_id}], name="stops")[1]
     assert proc.returncode != 0
