@@ -245,8 +245,8 @@ def _describe_tag_selectors(ec2, selectors: list[list[Doc]], tags: dict[str, dic
             found = describe_instances(ec2, query)
             tags.update({i["InstanceId"]: _tags(i) for i in found})
             for index in batch:
-                results[index] = sorted(i["InstanceId"] for i in found if tags_match(tags[i["InstanceId"]],
-                                                                                    selectors[index]))
+                matching = [i["InstanceId"] for i in found if tags_match(tags[i["InstanceId"]], selectors[index])]
+                results[index] = sorted(matching)
     return results
 
 

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: mw_preflight
 short_description: Catch the five classic maintenance-window failures before the window opens
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Checks AWS Systems Manager maintenance windows before they run and names the five classic failure modes, each with
     its fix. C(targets_resolve) (tasks do not run; verify tags / resource groups), C(patch_groups_match) (instances
