@@ -363,7 +363,8 @@ def required_actions(task: Mapping[str, Any], window: Mapping[str, Any], region:
     elif kind == "AUTOMATION":
         needed = [("ssm:StartAutomationExecution", "*"), ("ssm:GetAutomationExecution", "*")]
     elif kind == "LAMBDA":
-        needed = [("lambda:InvokeFunction", arn)]
+        function = arn if arn.startswith("arn:") else f"arn:{partition}:lambda:{region}:{account_id}:function:{arn}"
+        needed = [("lambda:InvokeFunction", function)]
     elif kind == "STEP_FUNCTIONS":
         execution = arn.replace(":stateMachine:", ":execution:") + ":*"
         needed = [("states:StartExecution", arn), ("states:DescribeExecution", execution)]

@@ -284,6 +284,9 @@ def test_required_actions_per_task_type():
     sfn = {"task_type": "STEP_FUNCTIONS", "task_arn": "arn:aws:states:us-east-1:1:stateMachine:SSM-m"}
     auto = {"task_type": "AUTOMATION", "task_arn": "AWS-RestartEC2Instance"}
     assert P.required_actions(lam, {}, "us-east-1", "1") == [("lambda:InvokeFunction", lam["task_arn"])]
+    by_name = {"task_type": "LAMBDA", "task_arn": "SSM-x"}
+    assert P.required_actions(by_name, {}, "us-east-1", "1") == [
+        ("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:1:function:SSM-x")]
     assert P.required_actions(sfn, {}, "us-east-1", "1") == [
         ("states:StartExecution", sfn["task_arn"]),
         ("states:DescribeExecution", "arn:aws:states:us-east-1:1:execution:SSM-m:*")]
