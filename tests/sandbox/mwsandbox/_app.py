@@ -27,7 +27,9 @@ from ansible_collections.mwops.ssm.plugins.module_utils import _ssm_rules  # noq
 from ._model import decode_blobs, ssm_model  # noqa: E402
 
 CONTROL_PREFIX = "/mwsandbox/"
-READ_PREFIXES = ("Get", "Describe", "List", "BatchGet", "Search")
+READ_PREFIXES = ("Get", "Describe", "List", "BatchGet", "Search", "Simulate")
+# Extra control endpoints registered by extensions: action -> handler(method, body) -> (data, status).
+CONTROL_HANDLERS: Dict[str, Callable[[str, bytes], Tuple[Any, str]]] = {}
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 UNSIGNED_SSM_AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/ssm/aws4_request, "
                               "SignedHeaders=host, Signature=unsigned")
@@ -136,6 +138,8 @@ class SandboxApp:
             return _json(start_response, {"ok": True})
         if action in ("runs", "managed-instances"):  # the sandbox runs windows (_runs_ext)
             return self._runs(environ, start_response, action, method)
+        if action in CONTROL_HANDLERS:
+            return _json(start_response, *CONTROL_HANDLERS[action](method, _read_body(environ)))
         return _json(start_response, {"error": "unknown control endpoint %s %s" % (method, action)}, "404 Not Found")
 
     def _runs(self, environ: Environ, start_response: StartResponse, action: str, method: str) -> Iterable[bytes]:

@@ -8,8 +8,8 @@ from typing import Any, Optional
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import _runs_ext, _ssm_ext
-from ._app import SandboxApp
+from . import _preflight_ext, _runs_ext, _ssm_ext
+from ._app import CONTROL_HANDLERS, SandboxApp
 from ._client import SandboxClient
 
 LOOPBACK = "127.0.0.1"
@@ -19,6 +19,7 @@ def install() -> None:
     """Patch moto's SSM backend in this process (also usable under ``moto.mock_aws``)."""
     _ssm_ext.install()
     _runs_ext.install()
+    _preflight_ext.install(CONTROL_HANDLERS)
     _keep_only_ssm_managed_policies()
 
 
