@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "sandbox"))
 import boto3  # noqa: E402  pylint: disable=wrong-import-position
 import mwsandbox  # noqa: E402  pylint: disable=wrong-import-position
-from mwsandbox._preflight_ext import seed_over_http  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def _harness():
@@ -70,7 +69,7 @@ def build_estate(sandbox, windows: int, per_window: int) -> dict:
             MaxConcurrency="20%", MaxErrors="1", ServiceRoleArn=role,
             Targets=[{"Key": "WindowTargetIds", "Values": [target]}],
             TaskInvocationParameters={"RunCommand": {"Parameters": {"Operation": ["Install"]}}})
-    seed_over_http(sandbox.endpoint, nodes)
+    sandbox.register_managed_nodes(nodes)
     return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"], "instances": len(nodes)}
 
 

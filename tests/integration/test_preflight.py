@@ -15,7 +15,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from mwsandbox._preflight_ext import seed_over_http
 
 from . import mw_harness as H
 
@@ -61,7 +60,7 @@ def estate(sandbox):
     nodes += [{"instance_id": ids["shaky"][0]}, {"instance_id": ids["shaky"][1], "ping_status": "ConnectionLost"}]
     nodes[-4]["patch_state"] = {"InstalledPendingRebootCount": 3, "PatchGroup": "Prod-Linux"}  # first "pending" node
     assert nodes[-4]["instance_id"] == ids["pending"][0]
-    seed_over_http(sandbox.endpoint, nodes)
+    sandbox.register_managed_nodes(nodes)
     baseline = ssm.create_patch_baseline(Name="prod-al2023", OperatingSystem="AMAZON_LINUX_2023")["BaselineId"]
     ssm.register_patch_baseline_for_patch_group(BaselineId=baseline, PatchGroup="Prod-Linux")
     boto3.client("resource-groups", **kw).create_group(Name="web-rg", ResourceQuery={

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from mwsandbox._preflight_ext import evaluate, seed_over_http
+from mwsandbox._preflight_ext import evaluate
 
 
 @pytest.fixture(name="clients")
@@ -27,8 +27,8 @@ def launch(ec2, count, **tags):
 
 def test_only_seeded_nodes_are_managed_and_pages_follow_max_results(sandbox, clients):
     ids = launch(clients["ec2"], 12, Role="web")
-    seed_over_http(sandbox.endpoint, [{"instance_id": ids[0], "ping_status": "ConnectionLost"}],
-                   instance_ids=ids[1:11], defaults={"platform_name": "Ubuntu"})
+    sandbox.register_managed_nodes([{"instance_id": ids[0], "ping_status": "ConnectionLost"}],
+                                   instance_ids=ids[1:11], defaults={"platform_name": "Ubuntu"})
     pages = list(clients["ssm"].get_paginator("describe_instance_information").paginate(
         Filters=[{"Key": "InstanceIds", "Values": ids}], PaginationConfig={"PageSize": 5}))
     listed = [i for p in pages for i in p["InstanceInformationList"]]
@@ -42,8 +42,8 @@ def test_only_seeded_nodes_are_managed_and_pages_follow_max_results(sandbox, cli
 
 def test_patch_states_and_patch_groups(sandbox, clients):
     ids = launch(clients["ec2"], 2, Role="patched")
-    seed_over_http(sandbox.endpoint, [{"instance_id": ids[0], "patch_state": {"InstalledPendingRebootCount": 2}},
-                                      {"instance_id": ids[1]}])
+    sandbox.register_managed_nodes([{"instance_id": ids[0], "patch_state": {"InstalledPendingRebootCount": 2}},
+                                    {"instance_id": ids[1]}])
     states = clients["ssm"].describe_instance_patch_states(InstanceIds=ids)["InstancePatchStates"]
     assert [(s["InstanceId"], s["InstalledPendingRebootCount"]) for s in states] == [(ids[0], 2)]
     baseline = clients["ssm"].create_patch_baseline(Name="al2023", OperatingSystem="AMAZON_LINUX_2023")["BaselineId"]

@@ -171,18 +171,67 @@ def test_unknown_ids_and_bad_outcome_tags_are_clear_errors(sandbox, ssm_client, 
     window_id = window(ssm_client, ["web"])
     with pytest.raises(ValueError, match="mwsandbox:outcome must be success, failure"):
         sandbox.run_window(window_id)
-    with pytest.raises(ValueError, match="managed-instance ID"):
-        sandbox.register_managed_instance("i-123", {})
+    with pytest.raises(ValueError, match="instance_id must be an EC2 instance ID .* or a managed-instance ID"):
+        sandbox.register_managed_instance("web-1", {})
+    with pytest.raises(ValueError, match="tags is for mi- managed nodes only"):
+        sandbox.register_managed_instance("i-0123456789abcdef0", {"PatchGroup": "web"})
     assert ssm_client.describe_maintenance_window_executions(WindowId=window_id)["WindowExecutions"] == []
+
+
+def test_runs_and_instance_information_read_one_managed_node_registry(sandbox, ssm_client):
+    """A node registered once is a run target (by its tags) and a managed node SSM reports, Online
+    by default; a batch registration with tags works the same, and its ping status rules both
+    readers (ConnectionLost: undeliverable); removing a node drops it from both."""
+    sandbox.register_managed_instance("mi-0aaaaaaaaaaaaaaa1", {"PatchGroup": "web", "mwsandbox:outcome": "failure:4"})
+    sandbox.register_managed_nodes([{"instance_id": "mi-0aaaaaaaaaaaaaaa2", "tags": {"PatchGroup": "web"},
+                                     "ping_status": "ConnectionLost", "platform_type": "Windows",
+                                     "platform_name": "Microsoft Windows Server 2022"}])
+    info = ssm_client.describe_instance_information()["InstanceInformationList"]
+    assert [(i["InstanceId"], i["PingStatus"], i["PlatformType"], i["ResourceType"]) for i in info] == [
+        ("mi-0aaaaaaaaaaaaaaa1", "Online", "Linux", "ManagedInstance"),
+        ("mi-0aaaaaaaaaaaaaaa2", "ConnectionLost", "Windows", "ManagedInstance")]
+    window_id = window(ssm_client, ["web"])
+    ran = sandbox.run_window(window_id, START)
+    assert [(i["target"], i["status"]) for i in ran["tasks"][0]["invocations"]] == [
+        ("mi-0aaaaaaaaaaaaaaa1", "FAILED"), ("mi-0aaaaaaaaaaaaaaa2", "FAILED")]
+    details = [i["StatusDetails"] for i in read_all(ssm_client, ran["window_execution_id"])[0]["invocations"]]
+    assert details == ["Failed: exit code 4.", "Undeliverable: the managed node is not reachable"]
+    assert [n["instance_id"] for n in sandbox.managed_nodes()] == ["mi-0aaaaaaaaaaaaaaa1", "mi-0aaaaaaaaaaaaaaa2"]
+    sandbox.register_managed_nodes(remove=["mi-0aaaaaaaaaaaaaaa1"])
+    assert [i["InstanceId"] for i in ssm_client.describe_instance_information()["InstanceInformationList"]] == [
+        "mi-0aaaaaaaaaaaaaaa2"]
+    ran = sandbox.run_window(window_id, START)
+    assert [i["target"] for i in ran["tasks"][0]["invocations"]] == ["mi-0aaaaaaaaaaaaaaa2"]
+
+
+def test_a_refused_registration_names_the_field_and_writes_nothing(sandbox):
+    sandbox.register_managed_instance("mi-0aaaaaaaaaaaaaaa1", {"PatchGroup": "web"})
+    for body, reason in (
+            ({"instances": [{"instance_id": "mi-0aaaaaaaaaaaaaaa3"}, {"instance_id": "mi-0aaaaaaaaaaaaaaa4",
+                                                                      "ping_status": "Sleeping"}]},
+             r"instances\[1\]\.ping_status must be one of Online, ConnectionLost, Inactive"),
+            ({"instance_ids": ["mi-0aaaaaaaaaaaaaaa3"], "defaults": {"pingstatus": "Online"}},
+             r"instance_ids\[0\] has unknown fields pingstatus"),
+            ({"instance_id": "mi-0aaaaaaaaaaaaaaa3", "remove": ["mi-0aaaaaaaaaaaaaaa1", "web-1"]},
+             r"remove\[1\] must be an EC2 instance ID"),
+            ({"ping_status": "Online"}, "ping_status need instance_id"),
+            ({}, "nothing to do")):
+        with pytest.raises(ValueError, match=reason):
+            sandbox.register_managed_nodes(**body)
+    assert [(n["instance_id"], n["tags"]) for n in sandbox.managed_nodes()] == [
+        ("mi-0aaaaaaaaaaaaaaa1", {"PatchGroup": "web"})]
 
 
 def test_command_line_runs_a_window(sandbox, ssm_client):
     sandbox_dir = Path(__file__).resolve().parent
     registered = subprocess.run(
         [sys.executable, "-m", "mwsandbox", "register-managed-instance", "--endpoint", sandbox.endpoint,
-         "--instance-id", "mi-00000000000000001", "--tag", "PatchGroup=web", "--tag", "mwsandbox:outcome=failure:7"],
-        cwd=sandbox_dir, capture_output=True, text=True, check=False)
+         "--instance-id", "mi-00000000000000001", "--tag", "PatchGroup=web", "--tag", "mwsandbox:outcome=failure:7",
+         "--platform-name", "Rocky Linux"], cwd=sandbox_dir, capture_output=True, text=True, check=False)
     assert registered.returncode == 0, registered.stderr
+    (info,) = ssm_client.describe_instance_information()["InstanceInformationList"]
+    assert (info["InstanceId"], info["PingStatus"], info["PlatformName"]) == ("mi-00000000000000001", "Online",
+                                                                              "Rocky Linux")
     window_id = window(ssm_client, ["web"])
     proc = subprocess.run([sys.executable, "-m", "mwsandbox", "run-window", "--endpoint", sandbox.endpoint,
                            "--window-id", window_id, "--start-time", START],

@@ -3,7 +3,9 @@ SIGTERM or SIGINT. Prints ``mwsandbox listening on http://HOST:PORT`` once it ac
 
 Against a running sandbox (prints the answer as JSON):
 ``python -m mwsandbox run-window --endpoint URL --window-id mw-... [--start-time ISO] [--region R]``
-``python -m mwsandbox register-managed-instance --endpoint URL --instance-id mi-... --tag K=V ...``"""
+``python -m mwsandbox register-managed-instance --endpoint URL --instance-id mi-... --tag K=V ...
+[--ping-status S] [--platform-type T] [--platform-name N] [--platform-version V]`` (one node of the
+managed-node registry; ``i-...`` EC2 IDs take no ``--tag``)"""
 
 from __future__ import annotations
 
@@ -36,14 +38,21 @@ def control(argv: List[str]) -> int:
     else:
         parser.add_argument("--instance-id", required=True)
         parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE")
+        for field in ("ping-status", "platform-type", "platform-name", "platform-version"):
+            parser.add_argument("--" + field, help="what the SSM agent reports (default: see docs/sandbox.md)")
     args = parser.parse_args(argv[1:])
     client = SandboxClient(args.endpoint)
     try:
         if argv[0] == "run-window":
             answer = client.run_window(args.window_id, args.start_time, args.region)
         else:
-            tags = dict(t.split("=", 1) for t in args.tag if "=" in t)
-            answer = client.register_managed_instance(args.instance_id, tags, args.region)
+            malformed = [t for t in args.tag if "=" not in t]
+            if malformed:
+                raise ValueError("--tag takes KEY=VALUE, got %r" % malformed[0])
+            tags = dict(t.split("=", 1) for t in args.tag)
+            answer = client.register_managed_instance(
+                args.instance_id, tags, args.region, ping_status=args.ping_status, platform_type=args.platform_type,
+                platform_name=args.platform_name, platform_version=args.platform_version)
     except ValueError as exc:
         print("error: %s" % exc, file=sys.stderr)
         return 1

@@ -28,8 +28,9 @@ from ._model import decode_blobs, ssm_model  # noqa: E402
 
 CONTROL_PREFIX = "/mwsandbox/"
 READ_PREFIXES = ("Get", "Describe", "List", "BatchGet", "Search", "Simulate")
-# Extra control endpoints registered by extensions: action -> handler(method, body) -> (data, status).
-CONTROL_HANDLERS: Dict[str, Callable[[str, bytes], Tuple[Any, str]]] = {}
+# Control endpoints of the extensions (runs, managed-instances): action -> handler(method, JSON
+# object) -> (JSON answer, HTTP status). Handlers run under the SSM lock.
+CONTROL_HANDLERS: Dict[str, Callable[[str, Dict[str, Any]], Tuple[Any, str]]] = {}
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 UNSIGNED_SSM_AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/ssm/aws4_request, "
                               "SignedHeaders=host, Signature=unsigned")
@@ -136,22 +137,22 @@ class SandboxApp:
             return self._set_faults(environ, start_response)
         if action == "health":
             return _json(start_response, {"ok": True})
-        if action in ("runs", "managed-instances"):  # the sandbox runs windows (_runs_ext)
-            return self._runs(environ, start_response, action, method)
         if action in CONTROL_HANDLERS:
-            return _json(start_response, *CONTROL_HANDLERS[action](method, _read_body(environ)))
+            return self._extension_control(environ, start_response, action, method)
         return _json(start_response, {"error": "unknown control endpoint %s %s" % (method, action)}, "404 Not Found")
 
-    def _runs(self, environ: Environ, start_response: StartResponse, action: str, method: str) -> Iterable[bytes]:
-        from . import _runs_ext  # pylint: disable=import-outside-toplevel
-
+    def _extension_control(self, environ: Environ, start_response: StartResponse, action: str,
+                           method: str) -> Iterable[bytes]:
+        """A control endpoint of an extension: JSON body (plus query parameters) in, JSON out."""
         try:
             spec = json.loads(_read_body(environ) or b"{}")
         except ValueError as exc:
             return _json(start_response, {"error": "body is not JSON: %s" % exc}, "400 Bad Request")
-        with self._ssm_lock:
-            answer, status = _runs_ext.control(action, method, spec if isinstance(spec, dict) else {})
-        return _json(start_response, answer, status)
+        if not isinstance(spec, dict):
+            return _json(start_response, {"error": "body must be a JSON object"}, "400 Bad Request")
+        spec.update(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))  # GET ?region=eu-west-1
+        with self._ssm_lock:  # the handlers read and write moto's SSM backends
+            return _json(start_response, *CONTROL_HANDLERS[action](method, spec))
 
     def _set_faults(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         try:

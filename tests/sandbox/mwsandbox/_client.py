@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 
 class SandboxClient:
@@ -57,9 +57,22 @@ class SandboxClient:
         ``{"window_execution_id", "status", "tasks": [{"invocations": [{"target", "status"}]}]}``."""
         return self._checked("POST", "/mwsandbox/runs", {"window_id": window_id, "start_time": start_time, "region": region})
 
-    def register_managed_instance(self, instance_id: str, tags: Dict[str, str], region: str = "us-east-1") -> Dict[str, Any]:
-        """Record an on-prem managed instance (``mi-...``) with tags for runs to target."""
-        return self._checked("POST", "/mwsandbox/managed-instances", {"instance_id": instance_id, "tags": tags, "region": region})
+    def register_managed_instance(self, instance_id: str, tags: Optional[Dict[str, str]] = None,
+                                  region: str = "us-east-1", **fields: Any) -> Dict[str, Any]:
+        """Register one managed node: an on-prem ``mi-...`` with ``tags`` (runs target it) or an EC2
+        ``i-...``; ``fields`` are the other node fields (``ping_status``, ``platform_name``, ...).
+        Answers ``{"count", "managed_instances": [record], "removed"}``; ValueError if refused."""
+        body = {"instance_id": instance_id, "tags": tags, "region": region, **fields}
+        return self._checked("POST", "/mwsandbox/managed-instances", {k: v for k, v in body.items() if v is not None})
+
+    def register_managed_nodes(self, instances: Sequence[Mapping[str, Any]] = (), **body: Any) -> Dict[str, Any]:
+        """Register many managed nodes at once: ``instances`` (node objects) and/or
+        ``instance_ids=[...], defaults={...}``, ``remove=[...]``, ``region=...`` (docs/sandbox.md)."""
+        return self._checked("POST", "/mwsandbox/managed-instances", {"instances": list(instances), **body})
+
+    def managed_nodes(self, region: str = "us-east-1") -> List[Dict[str, Any]]:
+        """The managed-node registry's records of ``region``, in registration order."""
+        return self._call("GET", "/mwsandbox/managed-instances?region=" + region)["managed_instances"]
 
     def reset(self) -> None:
         """Wipe all AWS state (moto's reset), the request log and the fault switch."""

@@ -1,10 +1,10 @@
 """What preflight reads, served by the sandbox (moto lacks these or gets them wrong).
 
-- SSM ``DescribeInstanceInformation``: the managed nodes seeded through
-  ``POST /mwsandbox/managed-instances`` (moto has no SSM agent); ``Filters`` and
+- SSM ``DescribeInstanceInformation``: the nodes of the managed-node registry (``_managed_ext``,
+  ``POST /mwsandbox/managed-instances``; moto has no SSM agent); ``Filters`` and
   ``InstanceInformationFilterList`` with the keys InstanceIds, PingStatus, PlatformTypes,
   ResourceType; pages of at most ``MaxResults`` (5-50).
-- SSM ``DescribeInstancePatchStates``: the ``patch_state`` seeded with a node (InstanceIds <= 50).
+- SSM ``DescribeInstancePatchStates``: the ``patch_state`` registered with a node (InstanceIds <= 50).
 - SSM ``DescribePatchGroups``: the registrations made with RegisterPatchBaselineForPatchGroup
   (moto fills every group with its default baselines, which AWS does not list).
 - Resource Groups ``ListGroupResources``: a ``TAG_FILTERS_1_0`` group's EC2 instances, evaluated
@@ -23,8 +23,6 @@ from __future__ import annotations
 import base64
 import fnmatch
 import json
-import threading
-import urllib.request
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from moto.core.responses import ActionResult
@@ -33,66 +31,11 @@ from moto.iam.models import iam_backends
 from moto.iam.responses import IamResponse
 from moto.resourcegroups.responses import ResourceGroupsResponse
 from moto.ssm.exceptions import ValidationException
-from moto.ssm.models import ssm_backends
 from moto.ssm.responses import SimpleSystemManagerResponse
 
-DEFAULT_ACCOUNT = "123456789012"
-DEFAULT_REGION = "us-east-1"
+from . import _managed_ext
+
 INFO_FILTER_KEYS = ("InstanceIds", "PingStatus", "PlatformTypes", "ResourceType")
-_LOCK = threading.Lock()
-
-
-# --------------------------------------------------------------------------- seeded nodes
-
-
-def _nodes(account: str, region: str) -> Dict[str, Dict[str, Any]]:
-    backend = ssm_backends[account][region]
-    return backend.__dict__.setdefault("_mwsandbox_nodes", {})
-
-
-def seed(payload: Mapping[str, Any]) -> Dict[str, Any]:
-    """Add or replace managed nodes: ``{"instances": [{"instance_id", "ping_status", "platform_type",
-    "platform_name", "platform_version", "patch_state": {...}}], "account", "region"}``, or
-    ``{"instance_ids": [...], "defaults": {...}}`` for many alike; ``"remove": [ids]`` forgets some."""
-    account = str(payload.get("account") or DEFAULT_ACCOUNT)
-    region = str(payload.get("region") or DEFAULT_REGION)
-    with _LOCK:
-        nodes = _nodes(account, region)
-        for item in payload.get("instances") or []:
-            if not isinstance(item, Mapping) or not item.get("instance_id"):
-                raise ValueError("each instance needs an instance_id")
-            nodes[str(item["instance_id"])] = dict(item)
-        for instance_id in payload.get("instance_ids") or []:
-            nodes[str(instance_id)] = dict(payload.get("defaults") or {}, instance_id=str(instance_id))
-        if payload.get("remove"):
-            for instance_id in payload["remove"]:
-                nodes.pop(str(instance_id), None)
-        return {"count": len(nodes)}
-
-
-def listing(account: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION) -> List[Dict[str, Any]]:
-    with _LOCK:
-        return [dict(v) for v in _nodes(account, region).values()]
-
-
-def control(method: str, body: bytes) -> Tuple[Any, str]:
-    """``/mwsandbox/managed-instances``: GET lists, POST seeds (see ``seed``)."""
-    if method == "GET":
-        return listing(), "200 OK"
-    try:
-        return seed(json.loads(body or b"{}")), "200 OK"
-    except (ValueError, TypeError, AttributeError) as exc:
-        return {"error": str(exc)}, "400 Bad Request"
-
-
-def seed_over_http(endpoint: str, instances: Sequence[Mapping[str, Any]], **extra: Any) -> Dict[str, Any]:
-    """Client side of the control endpoint (tests, demo, benchmark)."""
-    data = json.dumps({"instances": list(instances), **extra}).encode()
-    request = urllib.request.Request(endpoint.rstrip("/") + "/mwsandbox/managed-instances", data=data, method="POST",
-                                     headers={"Content-Type": "application/json"})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(request, timeout=10) as response:
-        return json.loads(response.read().decode())
 
 
 # --------------------------------------------------------------------------- SSM
@@ -111,11 +54,13 @@ def _page(items: List[Any], token: Optional[str], size: int) -> Tuple[List[Any],
 
 
 def _info(node: Mapping[str, Any]) -> Dict[str, Any]:
-    instance_id = str(node["instance_id"])
-    return {"InstanceId": instance_id, "PingStatus": node.get("ping_status", "Online"),
-            "PlatformType": node.get("platform_type", "Linux"), "PlatformName": node.get("platform_name", "Amazon Linux"),
-            "PlatformVersion": node.get("platform_version", "2023"), "AgentVersion": node.get("agent_version", "3.3.0.0"),
-            "IsLatestVersion": True, "ResourceType": "ManagedInstance" if instance_id.startswith("mi-") else "EC2Instance"}
+    """A registry record as DescribeInstanceInformation lists it."""
+    instance_id = node["instance_id"]
+    managed = instance_id.startswith(_managed_ext.MANAGED_INSTANCE_PREFIX)
+    return {"InstanceId": instance_id, "PingStatus": node["ping_status"], "PlatformType": node["platform_type"],
+            "PlatformName": node["platform_name"], "PlatformVersion": node["platform_version"],
+            "AgentVersion": node["agent_version"], "IsLatestVersion": True,
+            "ResourceType": "ManagedInstance" if managed else "EC2Instance"}
 
 
 def describe_instance_information(self: SimpleSystemManagerResponse) -> ActionResult:
@@ -129,8 +74,7 @@ def describe_instance_information(self: SimpleSystemManagerResponse) -> ActionRe
         wanted.setdefault(key, []).extend(values)
     field_of = {"InstanceIds": "InstanceId", "PingStatus": "PingStatus", "PlatformTypes": "PlatformType",
                 "ResourceType": "ResourceType"}
-    with _LOCK:
-        infos = [_info(n) for n in _nodes(self.current_account, self.region).values()]
+    infos = [_info(n) for n in _managed_ext.nodes(self.ssm_backend).values()]
     infos = [i for i in infos if all(i[field_of[k]] in v for k, v in wanted.items())]
     page, token = _page(sorted(infos, key=lambda i: i["InstanceId"]), params.get("NextToken"),
                         int(params.get("MaxResults") or 10))
@@ -143,17 +87,16 @@ def describe_instance_patch_states(self: SimpleSystemManagerResponse) -> ActionR
     if len(ids) > 50:
         raise ValidationException("1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: "
                                   "Member must have length less than or equal to 50")
-    with _LOCK:
-        nodes = _nodes(self.current_account, self.region)
-        states = []
-        for instance_id in ids:
-            state = (nodes.get(instance_id) or {}).get("patch_state")
-            if state:
-                states.append({"InstanceId": instance_id, "PatchGroup": state.get("PatchGroup", ""),
-                               "BaselineId": state.get("BaselineId", "pb-00000000000000000"),
-                               "OperationStartTime": 0, "OperationEndTime": 0,
-                               "Operation": state.get("Operation", "Scan"),
-                               **{k: v for k, v in state.items() if k.endswith("Count") or k == "RebootOption"}})
+    nodes = _managed_ext.nodes(self.ssm_backend)
+    states = []
+    for instance_id in ids:
+        state = (nodes.get(instance_id) or {}).get("patch_state")
+        if state:
+            states.append({"InstanceId": instance_id, "PatchGroup": state.get("PatchGroup", ""),
+                           "BaselineId": state.get("BaselineId", "pb-00000000000000000"),
+                           "OperationStartTime": 0, "OperationEndTime": 0,
+                           "Operation": state.get("Operation", "Scan"),
+                           **{k: v for k, v in state.items() if k.endswith("Count") or k == "RebootOption"}})
     page, token = _page(states, params.get("NextToken"), int(params.get("MaxResults") or 10))
     return ActionResult({"InstancePatchStates": page, **({"NextToken": token} if token else {})})
 
@@ -313,8 +256,8 @@ SSM_HANDLERS = {f.__name__: f for f in (describe_instance_information, describe_
                                         describe_patch_groups)}
 
 
-def install(controls: Optional[Dict[str, Any]] = None) -> None:
-    """Patch moto's response classes (idempotent); register the control endpoint when given."""
+def install() -> None:
+    """Patch moto's response classes (idempotent)."""
     for name, handler in SSM_HANDLERS.items():
         setattr(SimpleSystemManagerResponse, name, handler)
     setattr(ResourceGroupsResponse, "list_group_resources", list_group_resources)
@@ -322,8 +265,6 @@ def install(controls: Optional[Dict[str, Any]] = None) -> None:
     import moto.resourcegroups.urls as rg_urls  # pylint: disable=import-outside-toplevel
 
     rg_urls.url_paths.setdefault("{0}/list-group-resources$", ResourceGroupsResponse.dispatch)
-    if controls is not None:
-        controls["managed-instances"] = control
 
 
-__all__ = ["install", "seed", "seed_over_http", "evaluate"]
+__all__ = ["install", "evaluate"]

@@ -1,10 +1,11 @@
 """The sandbox runs windows: executions on a simulated clock, served through SSM's history API.
 
 ``start_execution`` runs a window *now* (or at a given instant) against the instances the
-sandbox knows: moto EC2 instances (with their tags) and managed-instance records for on-prem
-``mi-`` IDs registered through ``/mwsandbox/managed-instances``. Each instance's outcome comes
+sandbox knows: moto EC2 instances (with their tags) and the on-prem ``mi-`` nodes of the
+managed-node registry (``_managed_ext``, with their tags). Each instance's outcome comes
 from its tags (``OUTCOME_TAG``: ``success``, ``failure`` or ``failure:<exit code>``, ``timeout``,
-``undeliverable``; ``RUNTIME_TAG``: simulated seconds, default 60; ``OUTPUT_TAG``: its output).
+``undeliverable``; ``RUNTIME_TAG``: simulated seconds, default 60; ``OUTPUT_TAG``: its output), except
+that a registered node whose ``ping_status`` is not Online is always undeliverable.
 
 The run itself is the collection's executor semantics core (``_executor_core.simulate_window``:
 priorities, sliding MaxConcurrency per window-target group, MaxErrors, cutoff), so the history
@@ -26,7 +27,7 @@ from moto.core.responses import ActionResult
 from moto.ssm.exceptions import ValidationException
 from moto.ssm.responses import SimpleSystemManagerResponse
 
-from . import _paths, _ssm_ext
+from . import _managed_ext, _paths, _ssm_ext
 
 _paths.ensure_collection_importable()
 
@@ -38,7 +39,6 @@ OUTCOME_TAG = "mwsandbox:outcome"
 RUNTIME_TAG = "mwsandbox:runtime"
 OUTPUT_TAG = "mwsandbox:output"
 DEFAULT_RUNTIME = 60.0
-MANAGED_INSTANCE_PREFIX = "mi-"
 
 # Run Command's per-invocation status for each outcome (GetCommandInvocation).
 _COMMAND_STATUS = {core.OUTCOME_SUCCESS: ("Success", "Success"), core.OUTCOME_FAILED: ("Failed", "Failed"),
@@ -51,10 +51,9 @@ class RunError(ValueError):
 
 
 class _Runs:
-    """Per-backend state: managed instances, executions (newest last) and commands."""
+    """Per-backend state: executions (newest last) and commands."""
 
     def __init__(self) -> None:
-        self.managed: Dict[str, Dict[str, str]] = {}
         self.executions: Dict[str, Dict[str, Any]] = {}
         self.commands: Dict[Tuple[str, str], Dict[str, Any]] = {}
 
@@ -69,21 +68,14 @@ def _runs(backend: Any) -> _Runs:
 # --------------------------------------------------------------------------- instances
 
 
-def register_managed_instance(backend: Any, instance_id: str, tags: Dict[str, str]) -> Dict[str, Any]:
-    if not instance_id.startswith(MANAGED_INSTANCE_PREFIX) or not instance_id[3:].isalnum():
-        raise RunError("instance_id must be a managed-instance ID such as mi-0123456789abcdef0, got %r" % instance_id)
-    _runs(backend).managed[instance_id] = {str(k): str(v) for k, v in (tags or {}).items()}
-    return {"instance_id": instance_id, "tags": _runs(backend).managed[instance_id]}
-
-
 def _instance_tags(backend: Any, account_id: str, region: str) -> Dict[str, Dict[str, str]]:
-    """Every instance the sandbox knows with its tags: EC2 (moto) first, then managed instances."""
+    """Every instance the sandbox knows with its tags: EC2 (moto) first, then the registry's mi- nodes."""
     from moto.ec2.models import ec2_backends  # pylint: disable=import-outside-toplevel
 
     found: Dict[str, Dict[str, str]] = {}
     for instance in ec2_backends[account_id][region].all_instances():
         found[instance.id] = {t["key"]: t["value"] for t in instance.get_tags()}
-    found.update({k: dict(v) for k, v in _runs(backend).managed.items()})
+    found.update(_managed_ext.managed_tags(_managed_ext.nodes(backend)))
     return found
 
 
@@ -174,6 +166,9 @@ def start_execution(backend: Any, account_id: str, region: str, window_id: str,
             max_errors=_rate_control.resolve_max_errors(task.get("MaxErrors") or "0", count),
             cutoff_behavior=task.get("CutoffBehavior") or core.CONTINUE_TASK))
     outcomes = {i: _outcome(tags) for i, tags in instances.items()}
+    for instance_id, node in _managed_ext.nodes(backend).items():
+        if instance_id in outcomes and node["ping_status"] != "Online":  # the agent is not there to answer
+            outcomes[instance_id] = (core.OUTCOME_UNDELIVERABLE, None)
     plan = core.WindowPlan(window.fields.get("Name") or window.id, float(window.fields["Duration"]) * 3600,
                            float(window.fields["Cutoff"]) * 3600, tuple(plans))
     simulated = core.simulate_window(plan, start.timestamp(), lambda t, i: _runtime(instances[i]),
@@ -392,31 +387,30 @@ HANDLERS = {fn.__name__: fn for fn in (
 )}
 
 
-def install() -> None:
+def install(controls: Optional[Dict[str, Any]] = None) -> None:
+    """Patch moto's SSM responses (idempotent); register ``/mwsandbox/runs`` when given the app's controls."""
     for name, handler in HANDLERS.items():
         setattr(SimpleSystemManagerResponse, name, handler)
+    if controls is not None:
+        controls["runs"] = control
 
 
 # --------------------------------------------------------------------------- control endpoints
 
 
-def control(action: str, method: str, spec: Dict[str, Any]) -> Tuple[Dict[str, Any], str]:
-    """``POST /mwsandbox/runs`` and ``POST|GET /mwsandbox/managed-instances`` (JSON bodies)."""
+def control(method: str, spec: Dict[str, Any]) -> Tuple[Dict[str, Any], str]:
+    """``POST /mwsandbox/runs`` with ``{"window_id", "start_time", "region", "account_id"}``."""
     from moto.core import DEFAULT_ACCOUNT_ID  # pylint: disable=import-outside-toplevel
     from moto.ssm.models import ssm_backends  # pylint: disable=import-outside-toplevel
 
+    if method != "POST":
+        return {"error": "/mwsandbox/runs takes POST, not %s" % method}, "405 Method Not Allowed"
     account = str(spec.get("account_id") or DEFAULT_ACCOUNT_ID)
     region = str(spec.get("region") or "us-east-1")
-    backend = ssm_backends[account][region]
     try:
-        if action == "runs" and method == "POST":
-            if not spec.get("window_id"):
-                raise RunError("window_id is required")
-            return start_execution(backend, account, region, str(spec["window_id"]), spec.get("start_time")), "200 OK"
-        if action == "managed-instances" and method == "POST":
-            return register_managed_instance(backend, str(spec.get("instance_id") or ""), spec.get("tags") or {}), "200 OK"
-        if action == "managed-instances" and method == "GET":
-            return {"managed_instances": _runs(backend).managed}, "200 OK"
+        if not spec.get("window_id"):
+            raise RunError("window_id is required")
+        return start_execution(ssm_backends[account][region], account, region, str(spec["window_id"]),
+                               spec.get("start_time")), "200 OK"
     except (RunError, _rate_control.RateControlError, ValueError, KeyError) as exc:
         return {"error": str(exc)}, "400 Bad Request"
-    return {"error": "unknown control endpoint %s %s" % (method, action)}, "404 Not Found"

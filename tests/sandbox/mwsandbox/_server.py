@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import _preflight_ext, _runs_ext, _ssm_ext
+from . import _managed_ext, _preflight_ext, _runs_ext, _ssm_ext
 from ._app import CONTROL_HANDLERS, SandboxApp
 from ._client import SandboxClient
 
@@ -18,8 +18,9 @@ LOOPBACK = "127.0.0.1"
 def install() -> None:
     """Patch moto's SSM backend in this process (also usable under ``moto.mock_aws``)."""
     _ssm_ext.install()
-    _runs_ext.install()
-    _preflight_ext.install(CONTROL_HANDLERS)
+    _managed_ext.install(CONTROL_HANDLERS)
+    _runs_ext.install(CONTROL_HANDLERS)
+    _preflight_ext.install()
     _keep_only_ssm_managed_policies()
 
 
