@@ -11,6 +11,13 @@ into SSM-shaped history. Each child play has one task, ``mwops.ssm.mw_invoke`` (
 by the builtin ``linear`` strategy with ``throttle`` and forks equal to the task's resolved
 MaxConcurrency, so Ansible keeps a sliding window of invocations and the gate decides, under a
 lock, whether each one may start (spec B.4, C.2).
+
+Trust: the generated child playbook holds no text from the definition or the inventory (no task,
+window or host names); the gate reads everything from the JSON spec named by an environment
+variable and adds the target hosts to a group of the child's inventory by index. Vault secrets
+reach the children through pipes (``--vault-id ID@/dev/fd/N``), never through files. The engine
+holds an exclusive lock on ``engine.lock`` while it lives; gates refuse admission and a small
+watchdog stops each child as soon as that lock is free (the engine was killed).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -39,8 +47,15 @@ from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_ledger import 
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import ExecutionPlan, TaskSpec
 
 GATE_ACTION = "mwops.ssm.mw_invoke"
+# The child's gates find their spec through this variable: no path or name in the playbook text.
+GATE_SPEC_ENV = "MWOPS_SSM_GATE_SPEC"
 RUNS_DIR = ".runs"
 LOCKS_DIR = ".locks"
+ENGINE_LOCK = "engine.lock"
+LEGACY_SECRETS_DIR = "secrets"  # vault password files of older versions; removed at every start
+STALE_RUN_SECONDS = 60.0
+MAX_PIPE_SECRET = 60000  # stays below the pipe buffer, so writing never blocks
+WATCHDOG_POLL_SECONDS = 0.5
 # A CANCEL_TASK child still running this long after the cutoff is stopped from the outside;
 # normally the gate's task timeout and the target-side timeout end it first.
 CANCEL_BACKSTOP_SECONDS = 15.0
@@ -48,10 +63,72 @@ NOT_DISPATCHED = "not_dispatched"
 BARRIER_FILE = "barrier.json"
 HISTORY_REFRESH_SECONDS = 1.0
 CHILD_TEARDOWN_SECONDS = 60.0
+SUMMARY_REASONS_PER_TASK = 20
+
+
+# Runs in front of every child (same process group): hands the secret pipes on, then stops the
+# whole group within seconds once the engine's lock is free, i.e. the engine is gone.
+WATCHDOG = r"""
+import fcntl, os, signal, subprocess, sys, time
+lock, fds, command = sys.argv[1], [int(f) for f in sys.argv[2].split(",") if f], sys.argv[3:]
+child = subprocess.Popen(command, pass_fds=fds)
+for fd in fds:
+    os.close(fd)
+def engine_gone():
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+while child.poll() is None:
+    if engine_gone():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        os.killpg(0, signal.SIGTERM)
+        try:
+            child.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(0, signal.SIGKILL)
+        sys.exit(143)
+    time.sleep(%s)
+sys.exit(child.returncode if child.returncode >= 0 else 128 - child.returncode)
+""" % WATCHDOG_POLL_SECONDS
 
 
 class Interrupted(Exception):
-    """The engine was asked to stop (SIGTERM, Ctrl-C or a task timeout of the caller)."""
+    """The engine was asked to stop (SIGTERM, Ctrl-C, its caller ended, or a caller's task timeout)."""
+
+
+def engine_alive(lock_path: str | os.PathLike[str]) -> bool:
+    """Whether the engine that holds ``lock_path`` still runs (it holds an exclusive flock)."""
+    try:
+        fd = os.open(lock_path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except OSError as exc:
+        return exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)
+    finally:
+        os.close(fd)
+
+
+def _secret_pipe(secret: bytes) -> int:
+    """The read end of a pipe that holds ``secret`` and is closed for writing."""
+    if len(secret) > MAX_PIPE_SECRET:
+        raise ValueError("a vault secret longer than 60,000 bytes cannot be handed to the child runs")
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, secret)
+    finally:
+        os.close(write_fd)
+    return read_fd
 
 
 @dataclass
@@ -61,13 +138,28 @@ class ChildLauncher:
     command: Sequence[str]  # e.g. [python, -m, ansible, playbook, -i, inv, ...]
     env: Mapping[str, str]
     cwd: str | None = None
+    vault_secrets: Sequence[tuple[str, bytes]] = ()  # (vault ID, secret), handed over through pipes
 
-    def start(self, playbook: Path, forks: int, log: Path) -> subprocess.Popen[bytes]:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("wb") as out:
-            return subprocess.Popen([*self.command, "--forks", str(forks), str(playbook)],
-                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                    env=dict(self.env), cwd=self.cwd, start_new_session=True)
+    def start(self, playbook: Path, forks: int, log: Path, engine_lock: Path,
+              gate_spec: Path) -> subprocess.Popen[bytes]:
+        fds: list[int] = []
+        try:
+            vault_args: list[str] = []
+            for vault_id, secret in self.vault_secrets:
+                fds.append(_secret_pipe(secret))
+                vault_args += ["--vault-id", f"{vault_id}@/dev/fd/{fds[-1]}"]
+            out = history.create_private_file(log)
+            try:
+                command = [sys.executable, "-c", WATCHDOG, str(engine_lock), ",".join(map(str, fds)),
+                           *self.command, *vault_args, "--forks", str(forks), str(playbook)]
+                return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                        env={**self.env, GATE_SPEC_ENV: str(gate_spec)}, cwd=self.cwd,
+                                        start_new_session=True, pass_fds=fds)
+            finally:
+                os.close(out)
+        finally:
+            for fd in fds:
+                os.close(fd)
 
 
 @dataclass
@@ -89,10 +181,16 @@ class TaskRunState:
     record: dict[str, Any] = field(default_factory=dict)
 
 
-def _child_play(task: TaskRunState, spec_path: Path) -> list[dict[str, Any]]:
+def target_group_name(task: TaskRunState, index: int) -> str:
+    """The child-inventory group of one target group (a name no inventory uses by chance)."""
+    return f"mwops_ssm_{task.execution_id.replace('-', '')}_{index}"
+
+
+def _child_play(task: TaskRunState, number: int) -> list[dict[str, Any]]:
+    """The child playbook: only constants and numbers, nothing from the definition or inventory."""
     invoke: dict[str, Any] = {
-        "name": task.spec.name,
-        GATE_ACTION: {"spec": str(spec_path)},
+        "name": f"Window task #{number}",
+        GATE_ACTION: {"step": "invoke"},
         "throttle": task.concurrency,
         # The gate records every outcome itself; a failed invocation must not remove the host
         # from the play or stop the playbook.
@@ -103,24 +201,26 @@ def _child_play(task: TaskRunState, spec_path: Path) -> list[dict[str, Any]]:
         # Evaluated as each invocation starts: the time left until the cutoff (CANCEL_TASK).
         invoke["timeout"] = "{{ [1, (%r - now().timestamp()) | round(0, 'ceil') | int] | max }}" % task.cancel_at
     # The child may start while the previous priority still runs: a first play on the controller
-    # holds it at the barrier without keeping the per-host play's slot loop busy.
-    barrier = {"name": f"mwops.ssm window task {task.spec.name} (wait for its priority)",
+    # holds it at the barrier without keeping the per-host play's slot loop busy, then adds the
+    # targets (by index into the gate spec) to this run's groups: host names never become patterns.
+    targets = task.spec.targets
+    barrier = {"name": f"Window task #{number}: wait for its priority",
                "hosts": "localhost", "connection": "local", "gather_facts": False,
-               "tasks": [{"name": "Wait for the priority barrier",
-                          GATE_ACTION: {"barrier": str(task.ledger.directory / BARRIER_FILE)}}]}
+               "tasks": [{"name": "Wait for the priority barrier", GATE_ACTION: {"step": "barrier"}},
+                         {"name": "Add the targets", GATE_ACTION: {"step": "add_host", "index": "{{ item }}"},
+                          "loop": list(range(len(targets)))}]}
     plays = [barrier]
-    for index, group in enumerate(task.spec.groups, start=1):
-        if not group.hosts:
-            continue
+    groups = [g for g in task.spec.groups if g.hosts]
+    for index, group in enumerate(groups, start=1):
         plays.append({
-            "name": f"mwops.ssm window task {task.spec.name} (target group {index}/{len(task.spec.groups)})",
-            "hosts": list(group.hosts),
+            "name": f"Window task #{number}: target group {index}/{len(groups)}",
+            "hosts": target_group_name(task, index),
             "gather_facts": False,
             "strategy": "ansible.builtin.linear",
             "order": "inventory",
             "tasks": [invoke],
         })
-    return plays if len(plays) > 1 else []
+    return plays if groups else []
 
 
 class Engine:
@@ -129,8 +229,9 @@ class Engine:
     def __init__(self, plan: ExecutionPlan, history_dir: str | os.PathLike[str], launcher: ChildLauncher,
                  display: Callable[[str], None], user_documents: Mapping[str, Any] | None = None,
                  forks_ceiling: int = 50, retention_days: float = history.RETENTION_DAYS,
-                 tags_variable: str = "tags", clock: Callable[[], float] = time.time,
+                 allow_empty_targets: bool = False, clock: Callable[[], float] = time.time,
                  poll_interval: float = 0.1) -> None:
+        history.check_retention_days(retention_days)
         self.plan = plan
         self.history_dir = Path(history_dir)
         self.launcher = launcher
@@ -138,7 +239,7 @@ class Engine:
         self.user_documents = dict(user_documents or {})
         self.forks_ceiling = forks_ceiling
         self.retention_days = retention_days
-        self.tags_variable = tags_variable
+        self.allow_empty_targets = allow_empty_targets
         self.clock = clock
         self.poll_interval = poll_interval
         self.execution_id = str(uuid.uuid4())
@@ -150,11 +251,17 @@ class Engine:
         self.record: dict[str, Any] = {}
         self.finished = False
         self.interrupted = False
+        self.stop_reason: str | None = None  # set by a signal handler, acted on by the main loop
+        self.parent_pid = os.getppid()
+        self.engine_lock = self.state_dir / ENGINE_LOCK
 
     # ------------------------------------------------------------------ public
 
     def run(self) -> dict[str, Any]:
-        self.history_dir.mkdir(parents=True, exist_ok=True)
+        for directory in (self.history_dir, self.history_dir / RUNS_DIR, self.history_dir / LOCKS_DIR,
+                          self.history_dir / history.OUTPUT_DIR):
+            history.private_dir(directory)
+        self._remove_leftovers()
         self.start = self.clock()
         self.last_start = core.last_task_start(self.start, self.plan.duration, self.plan.cutoff)
         self.file = history.execution_file(self.history_dir, self.plan.window_name, self.start, self.execution_id)
@@ -166,14 +273,39 @@ class Engine:
         finally:
             if lock_fd is not None:
                 os.close(lock_fd)
-            history.prune(self.history_dir, self.clock(), self.retention_days)
+            history.prune(self.history_dir, self.clock(), self.retention_days, keep=frozenset({self.execution_id}))
 
     # ------------------------------------------------------------------ setup
 
+    def _remove_leftovers(self) -> None:
+        """Secrets files of older versions, and state of engines that were killed (lock free)."""
+        runs = self.history_dir / RUNS_DIR
+        legacy = runs / LEGACY_SECRETS_DIR
+        if legacy.is_symlink() or legacy.is_file():
+            legacy.unlink()
+        elif legacy.is_dir():
+            shutil.rmtree(legacy, ignore_errors=True)  # rmtree never follows symlinks inside
+        now = time.time()
+        for entry in runs.iterdir():
+            if not history.EXECUTION_ID.match(entry.name) or entry.is_symlink() or not entry.is_dir():
+                continue
+            try:
+                stale = now - entry.stat().st_mtime > STALE_RUN_SECONDS
+            except OSError:
+                continue
+            if stale and not engine_alive(entry / ENGINE_LOCK):
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def _hold_engine_lock(self) -> int:
+        """Create this run's state directory and hold its engine lock for as long as we live."""
+        os.mkdir(self.state_dir, 0o700)
+        fd = history.create_private_file(self.engine_lock)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
     def _lock_window(self) -> int | None:
         path = self.history_dir / LOCKS_DIR / f"{history.safe_name(self.plan.window_name)}.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -199,7 +331,7 @@ class Engine:
                 ledger=TaskLedger(self.state_dir / f"task{index}").create(),
                 concurrency=concurrency, capped=concurrency < spec.max_concurrency,
                 cancel_at=self.last_start if spec.cutoff_behavior == core.CANCEL_TASK else None,
-                child_log=history.output_path(self.history_dir, self.execution_id, spec.name, "_ansible-playbook"))
+                child_log=history.child_log_path(self.history_dir, self.execution_id, spec.name))
             self.tasks.append(run)
 
     def _gate_spec(self, task: TaskRunState) -> dict[str, Any]:
@@ -216,7 +348,11 @@ class Engine:
             "history_dir": str(self.history_dir),
             "execution_id": self.execution_id,
             "barrier": str(task.ledger.directory / BARRIER_FILE),
-            "engine_pid": os.getpid(),
+            "engine_lock": str(self.engine_lock),
+            # add_host step: target i of the task joins the child inventory group groups[i]
+            "hosts": list(task.spec.targets),
+            "groups": [target_group_name(task, index) for index, group in
+                       enumerate([g for g in task.spec.groups if g.hosts], start=1) for dummy in group.hosts],
             "pseudo": {
                 "WINDOW_ID": self.plan.window_id,
                 "WINDOW_TASK_ID": task.spec.window_task_id,
@@ -230,26 +366,28 @@ class Engine:
     # ------------------------------------------------------------------ main loop
 
     def _run_locked(self) -> dict[str, Any]:
-        self._prepare_tasks()
-        self.record = self._window_record(core.IN_PROGRESS, "In progress.")
-        self._write()
-        # ansible-core forwards Ctrl-C and termination to its workers as SIGINT/SIGTERM; turn the
-        # first one into an exception so running children are stopped and the history says so.
+        # Ctrl-C reaches this worker as SIGINT and ansible-core's cleanup follows at once with
+        # SIGTERM (WORKER_SHUTDOWN_POLL_COUNT is 0). A handler that raised would raise again,
+        # for the second signal, inside the cleanup and skip it: the run stayed IN_PROGRESS.
+        # So handlers only note the request; the main loop stops at its next poll.
         previous = {signum: signal.signal(signum, self._on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+        lock_fd = self._hold_engine_lock()
         interrupted: BaseException | None = None
         try:
+            self._prepare_tasks()
+            self.record = self._window_record(core.IN_PROGRESS, "In progress.")
+            self._write()
             try:
                 self._run_groups()
-            except BaseException as exc:  # a signal or a caller's task timeout: record it, then re-raise
+            except BaseException as exc:  # a stop request or a caller's task timeout: record it, then re-raise
                 interrupted = exc
-                for signum in previous:
-                    signal.signal(signum, signal.SIG_IGN)  # finish the cleanup; the caller waits for us
                 # Say so on disk first: ansible-core may end this worker while children are stopped.
                 self._finish(interrupted)
                 self._stop_children()
             self._finish(interrupted)
             shutil.rmtree(self.state_dir, ignore_errors=True)
         finally:
+            os.close(lock_fd)
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
         if interrupted is not None:
@@ -257,12 +395,21 @@ class Engine:
         return self.record
 
     def _on_signal(self, signum: int, frame: Any) -> None:
-        raise Interrupted(f"received {signal.Signals(signum).name}")
+        if self.stop_reason is None:
+            self.stop_reason = f"received {signal.Signals(signum).name}"
+
+    def _check_stop(self) -> None:
+        """Raise Interrupted once a signal arrived or the ansible-playbook run that started us ended."""
+        if self.stop_reason is None and os.getppid() != self.parent_pid:
+            self.stop_reason = "the ansible-playbook run that started the executor has ended"
+        if self.stop_reason is not None:
+            raise Interrupted(self.stop_reason)
 
     def _run_groups(self) -> None:
         by_name = {t.spec.name: t for t in self.tasks}
         groups = [[by_name[p.name] for p in group] for group in core.priority_groups(t.spec.plan() for t in self.tasks)]
         for index, runs in enumerate(groups):
+            self._check_stop()
             for run in runs:
                 if run.process is None:
                     self._launch(run)
@@ -288,12 +435,13 @@ class Engine:
         task_dir = run.ledger.directory
         spec_path = task_dir / "gate.json"
         history.write_json_atomic(spec_path, self._gate_spec(run))
-        plays = _child_play(run, spec_path)
+        plays = _child_play(run, self.tasks.index(run) + 1)
         if not plays:
             return
         playbook = task_dir / "play.yml"
         history.write_json_atomic(playbook, plays)  # JSON is YAML
-        run.process = self.launcher.start(playbook, max(1, run.concurrency), run.child_log)
+        run.process = self.launcher.start(playbook, max(1, run.concurrency), run.child_log, self.engine_lock,
+                                          spec_path)
 
     def _open_barrier(self, run: TaskRunState, go: bool) -> None:
         history.write_json_atomic(run.ledger.directory / BARRIER_FILE, {"go": go, "time": self.clock()})
@@ -324,6 +472,7 @@ class Engine:
         """Until every task of the group ended: all targets final in its ledger, or its child exited."""
         last_write = 0.0
         while True:
+            self._check_stop()
             now = self.clock()
             for run in runs:
                 if run.end is not None:
@@ -349,13 +498,14 @@ class Engine:
 
     def _reap(self) -> None:
         """Let every child finish its own teardown (they have nothing left to run)."""
+        deadline = time.monotonic() + CHILD_TEARDOWN_SECONDS
         for run in self.tasks:
-            if run.process is None:
-                continue
-            try:
-                run.process.wait(CHILD_TEARDOWN_SECONDS)
-            except subprocess.TimeoutExpired:
-                _kill_group(run.process)
+            while run.process is not None and run.process.poll() is None:
+                self._check_stop()
+                if time.monotonic() > deadline:
+                    _kill_group(run.process)
+                    break
+                time.sleep(self.poll_interval)
 
     def _stop_children(self) -> None:
         for run in self.tasks:
@@ -521,6 +671,14 @@ class Engine:
         if run.capped:
             details += (f" MaxConcurrency {spec.max_concurrency} was capped at {run.concurrency} "
                         "by the forks ceiling.")
+        if spec.empty_targets and run.end is not None and not run.interrupted:
+            empty = (f"{', '.join(spec.empty_targets)} resolved to 0 inventory hosts")
+            if self.allow_empty_targets:
+                details += f" No targets: {empty} (allowed by allow_empty_targets)."
+            else:
+                status = core.FAILED
+                details = (f"Failed: {empty}; the task did not run there. Fix the targets or the inventory, "
+                           f"or set allow_empty_targets. {details}")
         return {**base, "status": status, "status_details": details, "errors_counted": errors,
                 "invocations": invocations}
 
@@ -582,7 +740,22 @@ class Engine:
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         head = (f"window {self.record.get('window_name')} execution {self.record.get('id')}: "
                 f"{self.record.get('status')} ({self.record.get('status_details')})")
-        return "\n".join([head, *lines, f"history: {self.file}"])
+        return "\n".join([head, *lines, *self.summary_reasons(), f"history: {self.file}"])
+
+    def summary_reasons(self, per_task: int = SUMMARY_REASONS_PER_TASK) -> list[str]:
+        """Why: one line per task that did not succeed, then per failed or not-started host."""
+        lines: list[str] = []
+        for task in self.record.get("task_executions", []):
+            if task["status"] != core.SUCCESS or not task["invocations"]:
+                lines.append(f"task {task['name']!r}: {task['status']}: {task['status_details']}")
+            bad = [i for i in task["invocations"] if i["status"] in (core.FAILED, core.TIMED_OUT)
+                   or i["start_time"] is None]
+            for invocation in bad[:per_task]:
+                state = invocation["status"] if invocation["start_time"] is not None else "NOT STARTED"
+                lines.append(f"  {invocation['target']}: {state}: {invocation['status_details']}")
+            if len(bad) > per_task:
+                lines.append(f"  ... and {len(bad) - per_task} more; see the history file")
+        return lines
 
 
 def _kill_group(process: subprocess.Popen[bytes] | None) -> None:
