@@ -246,16 +246,14 @@ def _without_output(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _service_model() -> Mapping[str, Any]:
-    """botocore's SSM service model: the patterns the modules check names against."""
+    """botocore's SSM service model: the patterns the modules check names against (as _ssm loads it;
+    loaded here without amazon.aws, which on-prem controllers running only the executor may lack)."""
     try:
-        from ansible_collections.mwops.ssm.plugins.module_utils._ssm import (  # pylint: disable=import-outside-toplevel
-            service_model,
-        )
-
-        return service_model()
-    except (ImportError, NameError) as exc:  # NameError: _ssm imported without botocore
+        import botocore.loaders  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:
         raise AnsibleActionFail("The local executor checks names against SSM's own rules from botocore's "
-                                f"service model; install botocore and amazon.aws on the controller ({exc}).") from None
+                                f"service model; install botocore on the controller ({exc}).") from None
+    return botocore.loaders.create_loader().load_service_model("ssm", "service-2")
 
 
 def _load_inventory(loader: Any, sources: list[str], tags_variable: str) -> list[InventoryHost]:

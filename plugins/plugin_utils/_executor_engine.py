@@ -29,6 +29,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -54,6 +55,7 @@ LOCKS_DIR = ".locks"
 ENGINE_LOCK = "engine.lock"
 LEGACY_SECRETS_DIR = "secrets"  # vault password files of older versions; removed at every start
 STALE_RUN_SECONDS = 60.0
+NEW_RUN_PREFIX = ".new-"
 MAX_PIPE_SECRET = 60000  # stays below the pipe buffer, so writing never blocks
 WATCHDOG_POLL_SECONDS = 0.5
 # A CANCEL_TASK child still running this long after the cutoff is stopped from the outside;
@@ -287,20 +289,29 @@ class Engine:
             shutil.rmtree(legacy, ignore_errors=True)  # rmtree never follows symlinks inside
         now = time.time()
         for entry in runs.iterdir():
-            if not history.EXECUTION_ID.match(entry.name) or entry.is_symlink() or not entry.is_dir():
+            if entry.is_symlink() or not entry.is_dir():
                 continue
-            try:
-                stale = now - entry.stat().st_mtime > STALE_RUN_SECONDS
-            except OSError:
+            if history.EXECUTION_ID.match(entry.name):
+                stale = True  # such a directory holds a locked engine.lock from its first instant on
+            elif entry.name.startswith(NEW_RUN_PREFIX):
+                try:
+                    stale = now - entry.stat().st_mtime > STALE_RUN_SECONDS
+                except OSError:
+                    continue
+            else:
                 continue
             if stale and not engine_alive(entry / ENGINE_LOCK):
                 shutil.rmtree(entry, ignore_errors=True)
 
     def _hold_engine_lock(self) -> int:
-        """Create this run's state directory and hold its engine lock for as long as we live."""
-        os.mkdir(self.state_dir, 0o700)
-        fd = history.create_private_file(self.engine_lock)
+        """Create this run's state directory and hold its engine lock for as long as we live.
+
+        The directory is prepared under a temporary name and renamed once locked, so another
+        engine cleaning up leftovers never sees it unlocked."""
+        staging = Path(tempfile.mkdtemp(prefix=NEW_RUN_PREFIX, dir=self.history_dir / RUNS_DIR))
+        fd = history.create_private_file(staging / ENGINE_LOCK)
         fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(staging, self.state_dir)
         return fd
 
     def _lock_window(self) -> int | None:
@@ -349,6 +360,7 @@ class Engine:
             "execution_id": self.execution_id,
             "barrier": str(task.ledger.directory / BARRIER_FILE),
             "engine_lock": str(self.engine_lock),
+            "engine_pid": os.getpid(),  # for diagnostics only; liveness is the lock
             # add_host step: target i of the task joins the child inventory group groups[i]
             "hosts": list(task.spec.targets),
             "groups": [target_group_name(task, index) for index, group in
