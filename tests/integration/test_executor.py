@@ -176,14 +176,17 @@ def test_documents_pseudo_parameters_and_undeliverable(tmp_path):
     # an execution older than 30 days is pruned
     history_dir = tmp_path / "history"
     history_dir.mkdir()
-    old = {"schema": "mwops.ssm/window-execution/1", "id": "old-one", "start_time": "2000-01-01T00:00:00.000000Z"}
-    (history_dir / "20000101T000000Z_old_old-one.json").write_text(json.dumps(old))
+    old_id = "5e0c1d2a-0b7e-4c39-9a51-0d7b8e6f4a21"
+    old = {"schema": "mwops.ssm/window-execution/1", "id": old_id, "start_time": "2000-01-01T00:00:00.000000Z"}
+    (history_dir / f"20000101T000000Z_old_{old_id}.json").write_text(json.dumps(old))
+    (history_dir / "output" / old_id).mkdir(parents=True)
     play = h.write_play(tmp_path, window("docs-window", tasks), documents={
         "Company-WriteFile": {"module": "ansible.builtin.copy",
                               "args": {"dest": h.Unsafe(f"{out}/{{{{TARGET_ID}}}}.txt"), "mode": "0644"}}})
     proc = h.run_playbook(tmp_path, str(play), inventory)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    run = h.only_execution(history_dir)  # the old execution was pruned
+    run = h.only_execution(history_dir)  # the old execution was pruned, with its output
+    assert not (history_dir / "output" / old_id).exists()
     for record in run["task_executions"]:
         inv.assert_task_invariants(record)
 
