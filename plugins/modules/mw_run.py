@@ -45,7 +45,7 @@ description:
     on that target (a host name from a dynamic inventory never reaches a shell).
   - Window, target and task names are checked against SSM's own patterns (the rule the window
     modules use, from botocore's service model) before anything runs. Definition data reaches the
-    child runs only as data: the generated child playbook holds no name from the definition or the
+    child runs only as data; the generated child playbook holds no name from the definition or the
     inventory.
   - Vault secrets reach the child runs through pipes, never through files. Every file the executor
     writes is 0600 and every directory 0700; a state directory that others can write to is refused.
@@ -62,7 +62,7 @@ options:
       - When neither O(window) nor O(window_file) is given, the value of the variable C(mw_window) is
         used as data (never templated).
       - A definition given as top-level extra variables (C(ansible-playbook -e @window.yml)) is
-        refused: its keys would override every host's variables of the same name, such as C(tags).
+        refused, because its keys would override every host's variables of the same name, such as C(tags).
     type: dict
   window_file:
     description:

@@ -83,8 +83,8 @@ HOSTILE = "x;touch${IFS}pwned;#"
 ])
 def test_an_unsafe_pseudo_parameter_value_refuses_the_invocation(tmp_path, document, parameters, user_documents):
     with pytest.raises(docs.UnsafeValueError, match=r"\{\{(TARGET|RESOURCE)_ID\}\}.*not a safe token.*nothing was run"):
-        docs.build_invocation(document, parameters, user_documents, {**PSEUDO, "TARGET_ID": HOSTILE,
-                                                                      "RESOURCE_ID": HOSTILE})
+        docs.build_invocation(document, parameters, user_documents,
+                              {**PSEUDO, "TARGET_ID": HOSTILE, "RESOURCE_ID": HOSTILE})
     assert not (tmp_path / "pwned").exists()
 
 

@@ -10,8 +10,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_engine as eng
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import (

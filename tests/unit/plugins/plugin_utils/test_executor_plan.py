@@ -19,6 +19,7 @@ MODEL = botocore_loaders.create_loader().load_service_model("ssm", "service-2")
 def build_plan(window_, hosts, *args, **kwargs):
     return _executor_plan.build_plan(window_, hosts, MODEL, *args, **kwargs)
 
+
 HOSTS = [
     InventoryHost("web1", {"Role": "web", "Env": "prod"}, frozenset({"all", "web"})),
     InventoryHost("web2", {"Role": "web", "Env": "test"}, frozenset({"all", "web"})),
