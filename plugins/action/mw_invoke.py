@@ -150,7 +150,7 @@ class ActionModule(ActionBase):
                   "TARGET_ID": host, "RESOURCE_ID": host}
         cancel_at = spec.get("cancel_at")
         seconds_to_cutoff = None if cancel_at is None else float(cancel_at) - time.time()
-        patch_command = self._host_var(task_vars, "mw_patch_command", None)
+        patch_command = self._host_text(task_vars, "mw_patch_command", None)
         return build_invocation(spec["document"], spec.get("parameters") or {}, spec.get("user_documents") or {},
                                 pseudo, seconds_to_cutoff, patch_command)
 
@@ -158,6 +158,11 @@ class ActionModule(ActionBase):
         if name not in task_vars:
             return default
         return self._templar.template(task_vars[name])
+
+    def _host_text(self, task_vars: dict[str, Any], name: str, default: str | None) -> str | None:
+        """A host variable as text (a vaulted value is decrypted: ansible-core 2.17 hands it over encrypted)."""
+        value = self._host_var(task_vars, name, default)
+        return None if value is None else to_text(value)
 
     def _execute(self, invocation: Invocation, task_vars: dict[str, Any], start: float,
                  cancel_at: float | None) -> dict[str, Any]:
@@ -206,8 +211,8 @@ class ActionModule(ActionBase):
 
     def _reboot(self, task_vars: dict[str, Any]) -> tuple[bool, str]:
         """Reboot the target and wait until its boot ID changes (works on any connection type)."""
-        boot_id_command = self._host_var(task_vars, "mw_boot_id_command", DEFAULT_BOOT_ID_COMMAND)
-        reboot_command = self._host_var(task_vars, "mw_reboot_command", DEFAULT_REBOOT_COMMAND)
+        boot_id_command = self._host_text(task_vars, "mw_boot_id_command", DEFAULT_BOOT_ID_COMMAND)
+        reboot_command = self._host_text(task_vars, "mw_reboot_command", DEFAULT_REBOOT_COMMAND)
         timeout = float(self._host_var(task_vars, "mw_reboot_timeout", DEFAULT_REBOOT_TIMEOUT))
         poll = float(self._host_var(task_vars, "mw_reboot_poll_interval", DEFAULT_REBOOT_POLL))
         before = to_text(self._low_level_execute_command(boot_id_command, sudoable=True).get("stdout")).strip()

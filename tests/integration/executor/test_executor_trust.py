@@ -121,7 +121,7 @@ def test_secrets_never_touch_disk_and_planted_paths_are_refused(tmp_path):
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     record = inv.by_target(inv.task(h.only_execution(history_dir), "scan"))["h01"]
-    assert record["status"] == "SUCCESS" and "vaulted-pm scan" in record["output"], record
+    assert record["status"] == "SUCCESS" and "vaulted-pm scan" in record["output"], json.dumps(record)
     assert not trap.exists() and not planted.exists()  # leftovers removed, never written through
     assert files_containing(history_dir, b"s3cret-never-on-disk") == []
     assert private_tree(history_dir) == []  # history, output, child log, state: 0600 / 0700
