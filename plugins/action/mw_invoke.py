@@ -24,7 +24,7 @@ from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_documents impo
     build_invocation,
     wants_reboot,
 )
-from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_engine import GATE_SPEC_ENV, engine_alive
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_children import GATE_SPEC_ENV, engine_alive
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_ledger import TaskLedger
 
 DEFAULT_BOOT_ID_COMMAND = "cat /proc/sys/kernel/random/boot_id"

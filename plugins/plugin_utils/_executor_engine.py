@@ -28,159 +28,45 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_core as core
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_children import (
+    ChildLauncher,
+    engine_alive,
+    kill_group,
+)
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_ledger import (
     EVENT_END,
     EVENT_REFUSED,
-    EVENT_START,
     TaskLedger,
 )
-from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import ExecutionPlan, TaskSpec
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import ExecutionPlan
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_records import ExecutionRecords, TaskRunState
 
 GATE_ACTION = "mwops.ssm.mw_invoke"
-# The child's gates find their spec through this variable: no path or name in the playbook text.
-GATE_SPEC_ENV = "MWOPS_SSM_GATE_SPEC"
 RUNS_DIR = ".runs"
 LOCKS_DIR = ".locks"
 ENGINE_LOCK = "engine.lock"
 LEGACY_SECRETS_DIR = "secrets"  # vault password files of older versions; removed at every start
 STALE_RUN_SECONDS = 60.0
 NEW_RUN_PREFIX = ".new-"
-MAX_PIPE_SECRET = 60000  # stays below the pipe buffer, so writing never blocks
-WATCHDOG_POLL_SECONDS = 0.5
 # A CANCEL_TASK child still running this long after the cutoff is stopped from the outside;
 # normally the gate's task timeout and the target-side timeout end it first.
 CANCEL_BACKSTOP_SECONDS = 15.0
-NOT_DISPATCHED = "not_dispatched"
 BARRIER_FILE = "barrier.json"
 HISTORY_REFRESH_SECONDS = 1.0
 CHILD_TEARDOWN_SECONDS = 60.0
-SUMMARY_REASONS_PER_TASK = 20
-
-
-# Runs in front of every child (same process group): hands the secret pipes on, then stops the
-# whole group within seconds once the engine's lock is free, i.e. the engine is gone.
-WATCHDOG = r"""
-import fcntl, os, signal, subprocess, sys, time
-lock, fds, command = sys.argv[1], [int(f) for f in sys.argv[2].split(",") if f], sys.argv[3:]
-child = subprocess.Popen(command, pass_fds=fds)
-for fd in fds:
-    os.close(fd)
-def engine_gone():
-    try:
-        fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-while child.poll() is None:
-    if engine_gone():
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        os.killpg(0, signal.SIGTERM)
-        try:
-            child.wait(5)
-        except subprocess.TimeoutExpired:
-            os.killpg(0, signal.SIGKILL)
-        sys.exit(143)
-    time.sleep(%s)
-sys.exit(child.returncode if child.returncode >= 0 else 128 - child.returncode)
-""" % WATCHDOG_POLL_SECONDS
 
 
 class Interrupted(Exception):
     """The engine was asked to stop (SIGTERM, Ctrl-C, its caller ended, or a caller's task timeout)."""
-
-
-def engine_alive(lock_path: str | os.PathLike[str]) -> bool:
-    """Whether the engine that holds ``lock_path`` still runs (it holds an exclusive flock)."""
-    try:
-        fd = os.open(lock_path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except OSError as exc:
-        return exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)
-    finally:
-        os.close(fd)
-
-
-def _secret_pipe(secret: bytes) -> int:
-    """The read end of a pipe that holds ``secret`` and is closed for writing."""
-    if len(secret) > MAX_PIPE_SECRET:
-        raise ValueError("a vault secret longer than 60,000 bytes cannot be handed to the child runs")
-    read_fd, write_fd = os.pipe()
-    try:
-        os.write(write_fd, secret)
-    finally:
-        os.close(write_fd)
-    return read_fd
-
-
-@dataclass
-class ChildLauncher:
-    """How to start one child ``ansible-playbook`` run; built by the action from the parent's CLI."""
-
-    command: Sequence[str]  # e.g. [python, -m, ansible, playbook, -i, inv, ...]
-    env: Mapping[str, str]
-    cwd: str | None = None
-    vault_secrets: Sequence[tuple[str, bytes]] = ()  # (vault ID, secret), handed over through pipes
-
-    def start(self, playbook: Path, forks: int, log: Path, engine_lock: Path,
-              gate_spec: Path) -> subprocess.Popen[bytes]:
-        fds: list[int] = []
-        try:
-            vault_args: list[str] = []
-            for vault_id, secret in self.vault_secrets:
-                fds.append(_secret_pipe(secret))
-                vault_args += ["--vault-id", f"{vault_id}@/dev/fd/{fds[-1]}"]
-            out = history.create_private_file(log)
-            try:
-                command = [sys.executable, "-c", WATCHDOG, str(engine_lock), ",".join(map(str, fds)),
-                           *self.command, *vault_args, "--forks", str(forks), str(playbook)]
-                return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                        env={**self.env, GATE_SPEC_ENV: str(gate_spec)}, cwd=self.cwd,
-                                        start_new_session=True, pass_fds=fds)
-            finally:
-                os.close(out)
-        finally:
-            for fd in fds:
-                os.close(fd)
-
-
-@dataclass
-class TaskRunState:
-    spec: TaskSpec
-    execution_id: str
-    ledger: TaskLedger
-    concurrency: int
-    capped: bool
-    cancel_at: float | None
-    child_log: Path
-    process: subprocess.Popen[bytes] | None = None
-    start: float | None = None
-    end: float | None = None
-    started: bool = False
-    killed_at_cutoff: bool = False
-    interrupted: bool = False
-    last_progress: tuple[int, int, int, int] | None = None
-    record: dict[str, Any] = field(default_factory=dict)
 
 
 def target_group_name(task: TaskRunState, index: int) -> str:
@@ -225,7 +111,7 @@ def _child_play(task: TaskRunState, number: int) -> list[dict[str, Any]]:
     return plays if groups else []
 
 
-class Engine:
+class Engine(ExecutionRecords):
     """Run one execution of a window plan and keep its history file up to date."""
 
     def __init__(self, plan: ExecutionPlan, history_dir: str | os.PathLike[str], launcher: ChildLauncher,
@@ -496,7 +382,7 @@ class Engine:
                     run.end = now
                 elif run.cancel_at is not None and now > run.cancel_at + CANCEL_BACKSTOP_SECONDS:
                     run.killed_at_cutoff = True
-                    _kill_group(run.process)
+                    kill_group(run.process)
             changed = self._progress(runs)
             done = all(r.end is not None for r in runs)
             if done or (changed and now - last_write >= HISTORY_REFRESH_SECONDS):
@@ -515,7 +401,7 @@ class Engine:
             while run.process is not None and run.process.poll() is None:
                 self._check_stop()
                 if time.monotonic() > deadline:
-                    _kill_group(run.process)
+                    kill_group(run.process)
                     break
                 time.sleep(self.poll_interval)
 
@@ -523,197 +409,9 @@ class Engine:
         for run in self.tasks:
             if run.process is not None and run.process.poll() is None:
                 run.interrupted = True
-                _kill_group(run.process)
+                kill_group(run.process)
                 if run.end is None and run.started:
                     run.end = self.clock()
-
-    # ------------------------------------------------------------------ progress and history
-
-    def _counts(self, run: TaskRunState) -> tuple[int, int, int, int]:
-        started = succeeded = failed = refused = 0
-        for event in run.ledger.events():
-            kind = event.get("event")
-            if kind == EVENT_START:
-                started += 1
-            elif kind == EVENT_REFUSED:
-                refused += 1
-            elif kind == EVENT_END:
-                if event.get("outcome") == core.OUTCOME_SUCCESS:
-                    succeeded += 1
-                else:
-                    failed += 1
-        return started, succeeded, failed, refused
-
-    def _task_line(self, run: TaskRunState, final: bool = False) -> str:
-        started, succeeded, failed, refused = self._counts(run)
-        total = len(run.spec.targets)
-        if final:
-            refused = total - started
-        text = (f"mw_run [{self.plan.window_name}] task {run.spec.name!r}: {started}/{total} started, "
-                f"{succeeded} succeeded, {failed} failed, {refused} not started")
-        if final:
-            status = self._task_record(run)["status"]
-            text += f" -> {status}"
-        return text
-
-    def _progress(self, runs: list[TaskRunState]) -> bool:
-        changed = False
-        for run in runs:
-            counts = self._counts(run)
-            if counts != run.last_progress:
-                run.last_progress = counts
-                changed = True
-                if run.end is None:
-                    self.display(self._task_line(run))
-        return changed
-
-    def _results(self, run: TaskRunState) -> tuple[list[core.InvocationResult], dict[str, dict[str, Any]]]:
-        """Invocation results of a task from its ledger, plus extra fields per target."""
-        results = {t: core.InvocationResult(t) for t in run.spec.targets}
-        extra: dict[str, dict[str, Any]] = {t: {} for t in run.spec.targets}
-        for event in run.ledger.events():
-            target = event.get("target")
-            if target not in results:
-                continue
-            result = results[target]
-            kind = event.get("event")
-            if kind == EVENT_START:
-                result.start = event["time"]
-                extra[target]["id"] = event.get("invocation_id")
-            elif kind == EVENT_REFUSED:
-                result.not_started_reason = event.get("reason")
-            elif kind == EVENT_END:
-                result.outcome = event.get("outcome")
-                result.end = event["time"]
-                result.cancelled_at_cutoff = bool(event.get("cancelled_at_cutoff"))
-                extra[target].update({k: event.get(k) for k in ("status_details", "output", "output_path",
-                                                                "exit_code", "rebooted")})
-        finished = run.end is not None
-        for target, result in results.items():
-            if result.started and result.outcome is None and finished:
-                if run.killed_at_cutoff or (run.cancel_at is not None and run.end >= run.cancel_at):
-                    result.outcome, result.cancelled_at_cutoff = core.OUTCOME_TIMED_OUT, True
-                    extra[target]["status_details"] = "Cancelled at the window's cutoff (CANCEL_TASK)."
-                elif run.interrupted:
-                    extra[target]["status_details"] = "Interrupted: the executor was stopped while this ran."
-                else:
-                    result.outcome = core.OUTCOME_FAILED
-                    extra[target]["status_details"] = ("The invocation ended without a result; "
-                                                       f"see {run.child_log}.")
-                result.end = run.end
-            elif not result.started and result.not_started_reason is None and finished:
-                result.not_started_reason = NOT_DISPATCHED
-        return list(results.values()), extra
-
-    def _invocation_record(self, run: TaskRunState, result: core.InvocationResult,
-                           extra: dict[str, Any]) -> dict[str, Any]:
-        if result.started and result.outcome is None:
-            status = core.IN_PROGRESS if run.end is None else core.CANCELLED
-            details = extra.get("status_details") or "In progress."
-        elif result.started:
-            status = result.status
-            details = extra.get("status_details") or result.status.title()
-        elif result.not_started_reason in core.NOT_STARTED_DETAILS:
-            status = core.CANCELLED
-            details = core.NOT_STARTED_DETAILS[result.not_started_reason].format(max_errors=run.spec.max_errors)
-        elif result.not_started_reason == NOT_DISPATCHED:
-            status = core.CANCELLED
-            details = ("Not started: the task's run stopped before reaching this target" +
-                       (" (interrupted)." if run.interrupted else f"; see {run.child_log}."))
-        else:
-            status = core.PENDING
-            details = "Waiting to start."
-        group = next((g for g in run.spec.groups if result.target in g.hosts), None)
-        return {
-            "id": extra.get("id"),
-            "target": result.target,
-            "window_target_id": (group.window_target_id or None) if group else None,
-            "status": status,
-            "status_details": details,
-            "start_time": history.iso(result.start),
-            "end_time": history.iso(result.end),
-            "counted_as_error": result.counted,
-            "exit_code": extra.get("exit_code"),
-            "output": extra.get("output") or "",
-            "output_path": extra.get("output_path"),
-        }
-
-    def _task_record(self, run: TaskRunState) -> dict[str, Any]:
-        spec = run.spec
-        base = {
-            "id": run.execution_id,
-            "window_task_id": spec.window_task_id,
-            "name": spec.name,
-            "task_type": spec.task_type,
-            "task_arn": spec.task_arn,
-            "priority": spec.priority,
-            "max_concurrency": run.concurrency,
-            "max_errors": spec.max_errors,
-            "max_concurrency_spec": spec.max_concurrency_spec,
-            "max_errors_spec": spec.max_errors_spec,
-            "cutoff_behavior": spec.cutoff_behavior,
-            "target_count": len(spec.targets),
-            "start_time": history.iso(run.start),
-            "end_time": history.iso(run.end),
-            "child_log": str(run.child_log) if run.process is not None else None,
-        }
-        if not run.started:
-            if not (self.interrupted or self.finished or self._past_cutoff()):
-                return {**base, "status": core.PENDING, "status_details": "Waiting for earlier priorities.",
-                        "errors_counted": 0, "invocations": []}
-            if self.interrupted:
-                status, details = core.CANCELLED, "Not started: the executor was interrupted."
-            else:
-                status, details = core.fold_task_status([], spec.max_errors, started=False)
-            invocations = [{"id": None, "target": t, "window_target_id": None, "status": core.CANCELLED,
-                            "status_details": details, "start_time": None, "end_time": None,
-                            "counted_as_error": False, "exit_code": None, "output": "", "output_path": None}
-                           for t in spec.targets]
-            return {**base, "status": status, "status_details": details, "errors_counted": 0,
-                    "invocations": invocations}
-        results, extra = self._results(run)
-        invocations = [self._invocation_record(run, r, extra[r.target]) for r in results]
-        errors = sum(r.counted for r in results)
-        if run.end is None:
-            status, details = core.IN_PROGRESS, "In progress."
-        elif run.interrupted:
-            status, details = core.CANCELLED, "Cancelled: the executor was interrupted."
-        else:
-            status, details = core.fold_task_status(results, spec.max_errors)
-        if run.capped:
-            details += (f" MaxConcurrency {spec.max_concurrency} was capped at {run.concurrency} "
-                        "by the forks ceiling.")
-        if spec.empty_targets and run.end is not None and not run.interrupted:
-            empty = (f"{', '.join(spec.empty_targets)} resolved to 0 inventory hosts")
-            if self.allow_empty_targets:
-                details += f" No targets: {empty} (allowed by allow_empty_targets)."
-            else:
-                status = core.FAILED
-                details = (f"Failed: {empty}; the task did not run there. Fix the targets or the inventory, "
-                           f"or set allow_empty_targets. {details}")
-        return {**base, "status": status, "status_details": details, "errors_counted": errors,
-                "invocations": invocations}
-
-    def _past_cutoff(self) -> bool:
-        return not core.task_may_start(self.clock(), self.last_start)
-
-    def _window_record(self, status: str, details: str) -> dict[str, Any]:
-        return {
-            "schema": history.SCHEMA,
-            "id": self.execution_id,
-            "window_id": self.plan.window_id,
-            "window_name": self.plan.window_name,
-            "status": status,
-            "status_details": details,
-            "start_time": history.iso(self.start),
-            "end_time": None,
-            "duration_seconds": self.plan.duration,
-            "cutoff_seconds": self.plan.cutoff,
-            "last_task_start_time": history.iso(self.last_start),
-            "window_end_time": history.iso(self.start + self.plan.duration),
-            "forks_ceiling": self.forks_ceiling,
-            "task_executions": [self._task_record(t) for t in self.tasks],
-        }
 
     def _refresh(self) -> None:
         self.record["task_executions"] = [self._task_record(t) for t in self.tasks]
@@ -736,49 +434,3 @@ class Engine:
         if self.file is None:
             raise RuntimeError("the execution file is set when the run starts")
         history.write_json_atomic(self.file, self.record)
-
-    # ------------------------------------------------------------------ summary
-
-    def summary_table(self) -> str:
-        rows = [("priority", "task", "status", "targets", "ok", "failed", "not started", "errors/max")]
-        for task in self.record.get("task_executions", []):
-            invs = task["invocations"]
-            ok = sum(i["status"] == core.SUCCESS for i in invs)
-            failed = sum(i["status"] in (core.FAILED, core.TIMED_OUT) for i in invs)
-            not_started = sum(i["start_time"] is None for i in invs)
-            rows.append((str(task["priority"]), task["name"], task["status"], str(task["target_count"]), str(ok),
-                         str(failed), str(not_started), f"{task['errors_counted']}/{task['max_errors']}"))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-        head = (f"window {self.record.get('window_name')} execution {self.record.get('id')}: "
-                f"{self.record.get('status')} ({self.record.get('status_details')})")
-        return "\n".join([head, *lines, *self.summary_reasons(), f"history: {self.file}"])
-
-    def summary_reasons(self, per_task: int = SUMMARY_REASONS_PER_TASK) -> list[str]:
-        """Why: one line per task that did not succeed, then per failed or not-started host."""
-        lines: list[str] = []
-        for task in self.record.get("task_executions", []):
-            if task["status"] != core.SUCCESS or not task["invocations"]:
-                lines.append(f"task {task['name']!r}: {task['status']}: {task['status_details']}")
-            bad = [i for i in task["invocations"] if i["status"] in (core.FAILED, core.TIMED_OUT)
-                   or i["start_time"] is None]
-            for invocation in bad[:per_task]:
-                state = invocation["status"] if invocation["start_time"] is not None else "NOT STARTED"
-                lines.append(f"  {invocation['target']}: {state}: {invocation['status_details']}")
-            if len(bad) > per_task:
-                lines.append(f"  ... and {len(bad) - per_task} more; see the history file")
-        return lines
-
-
-def _kill_group(process: subprocess.Popen[bytes] | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
-    except ProcessLookupError:
-        pass

@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_children as children
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_engine as eng
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import (
@@ -27,7 +28,7 @@ def plan(name="engine-window", hosts=("h01", "h02")):
     return ExecutionPlan(name, "mw-0123456789abcdef0", 3600.0, 0.0, (task,))
 
 
-class SleepLauncher(eng.ChildLauncher):
+class SleepLauncher(children.ChildLauncher):
     """Stands in for ansible-playbook: a child that never records anything."""
 
     def __init__(self, pid_file: Path) -> None:
@@ -135,14 +136,14 @@ def test_leftovers_are_removed_without_following_symlinks(tmp_path):
 
 def test_engine_alive_is_the_lock_not_a_pid(tmp_path):
     lock = tmp_path / "engine.lock"
-    assert not eng.engine_alive(lock)
+    assert not children.engine_alive(lock)
     fd = history.create_private_file(lock)
-    assert not eng.engine_alive(lock)
+    assert not children.engine_alive(lock)
     import fcntl  # pylint: disable=import-outside-toplevel
     fcntl.flock(fd, fcntl.LOCK_EX)
-    assert eng.engine_alive(lock)
+    assert children.engine_alive(lock)
     os.close(fd)
-    assert not eng.engine_alive(lock)
+    assert not children.engine_alive(lock)
 
 
 def test_the_child_playbook_holds_no_definition_or_inventory_text(tmp_path):
@@ -163,7 +164,7 @@ def test_the_child_playbook_holds_no_definition_or_inventory_text(tmp_path):
 
 
 def test_secrets_reach_the_child_through_a_pipe_and_nothing_is_written(tmp_path):
-    launcher = eng.ChildLauncher(["sh", "-c", 'for a; do case "$a" in *@/dev/fd/*) cat "${a#*@}";; esac; done', "sh"],
+    launcher = children.ChildLauncher(["sh", "-c", 'for a; do case "$a" in *@/dev/fd/*) cat "${a#*@}";; esac; done', "sh"],
                                  dict(os.environ), str(tmp_path), [("prod", b"pipe-secret")])
     lock = tmp_path / "engine.lock"
     fd = history.create_private_file(lock)
@@ -186,7 +187,7 @@ def test_a_child_stops_within_seconds_once_the_engine_lock_is_free(tmp_path):
     fd = history.create_private_file(lock)
     import fcntl  # pylint: disable=import-outside-toplevel
     fcntl.flock(fd, fcntl.LOCK_EX)
-    launcher = eng.ChildLauncher(["sh", "-c", "sleep 60", "sh"], dict(os.environ), str(tmp_path))
+    launcher = children.ChildLauncher(["sh", "-c", "sleep 60", "sh"], dict(os.environ), str(tmp_path))
     process = launcher.start(tmp_path / "play.yml", 1, tmp_path / "child.log", lock, tmp_path / "g.json")
     time.sleep(1)
     assert process.poll() is None
