@@ -27,7 +27,6 @@ import fcntl
 import os
 import shutil
 import signal
-import subprocess
 import tempfile
 import time
 import uuid

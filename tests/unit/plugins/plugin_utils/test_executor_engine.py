@@ -164,8 +164,9 @@ def test_the_child_playbook_holds_no_definition_or_inventory_text(tmp_path):
 
 
 def test_secrets_reach_the_child_through_a_pipe_and_nothing_is_written(tmp_path):
-    launcher = children.ChildLauncher(["sh", "-c", 'for a; do case "$a" in *@/dev/fd/*) cat "${a#*@}";; esac; done', "sh"],
-                                 dict(os.environ), str(tmp_path), [("prod", b"pipe-secret")])
+    print_secrets = 'for a; do case "$a" in *@/dev/fd/*) cat "${a#*@}";; esac; done'
+    launcher = children.ChildLauncher(["sh", "-c", print_secrets, "sh"], dict(os.environ), str(tmp_path),
+                                      [("prod", b"pipe-secret")])
     lock = tmp_path / "engine.lock"
     fd = history.create_private_file(lock)
     import fcntl  # pylint: disable=import-outside-toplevel
