@@ -60,7 +60,7 @@ def write_files(work: Path) -> tuple[Path, Path, Path]:
         "cutoff": 1,
         "targets": [{"name": "all", "resource_type": "RESOURCE_GROUP",
                      "targets": [{"key": "resource-groups:Name", "values": ["all"]}]}],
-        "tasks": [{"name": f"p{p}", "task_type": "RUN_COMMAND", "task_arn": "AWS-RunShellScript", "priority": p,
+        "tasks": [{"name": f"priority-{p}", "task_type": "RUN_COMMAND", "task_arn": "AWS-RunShellScript", "priority": p,
                    "targets": [{"window_target": "all"}], "max_concurrency": str(CONCURRENCY), "max_errors": "0",
                    "task_invocation_parameters": {"run_command": {"parameters": {"commands": [f"sleep {SLEEP}"]}}}}
                   for p in range(1, PRIORITIES + 1)],

@@ -12,17 +12,19 @@ import time
 import uuid
 from typing import Any
 
-from ansible.errors import AnsibleConnectionFailure
+from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_core as core
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_documents import (
+    DocumentError,
     Invocation,
     build_invocation,
     wants_reboot,
 )
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_children import GATE_SPEC_ENV, engine_alive
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_ledger import TaskLedger
 
 DEFAULT_BOOT_ID_COMMAND = "cat /proc/sys/kernel/random/boot_id"
@@ -46,60 +48,54 @@ def _module_output(res: dict[str, Any]) -> str:
     return json.dumps(shown, indent=2, sort_keys=True, default=str)
 
 
-def _engine_alive(pid: int | None) -> bool:
-    if not pid:
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
-def _wait_for_barrier(path: str | None) -> bool:
+def _wait_for_barrier(spec: dict[str, Any]) -> bool:
     """Block until the engine lets this task start (True) or decides it never will (False).
 
     The engine launches a priority's child runs while the previous priority still runs, so
     their start-up is hidden; the gates hold every invocation here until the priority is due.
     A child whose engine died gives up instead of waiting for ever.
     """
-    if not path:
-        return True
-    spec_path = os.path.join(os.path.dirname(path), "gate.json")
-    try:
-        with open(spec_path, encoding="utf-8") as fh:
-            engine_pid = json.load(fh).get("engine_pid")
-    except (OSError, ValueError):
-        return False
     while True:
         try:
-            with open(path, encoding="utf-8") as fh:
-                return bool(json.load(fh)["go"])
+            with open(spec["barrier"], encoding="utf-8") as fh:
+                return bool(json.load(fh)["go"]) and engine_alive(spec["engine_lock"])
         except (OSError, ValueError, KeyError):
-            if not _engine_alive(engine_pid):
+            if not engine_alive(spec["engine_lock"]):
                 return False
             time.sleep(BARRIER_POLL_SECONDS)
 
 
+def _load_spec() -> dict[str, Any]:
+    """The engine's JSON spec for this child run; the playbook itself names nothing."""
+    path = os.environ.get(GATE_SPEC_ENV)
+    if not path:
+        raise AnsibleActionFail("mwops.ssm.mw_invoke runs only in the child runs that mwops.ssm.mw_run starts.")
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("spec", "barrier"))
+    _VALID_ARGS = frozenset(("step", "index"))
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
-        if "barrier" in self._task.args:
-            go = _wait_for_barrier(self._task.args["barrier"])
-            return {**result, "changed": False, "msg": "Priority reached." if go else "Not started (cutoff)."}
-        with open(self._task.args["spec"], encoding="utf-8") as fh:
-            spec = json.load(fh)
+        spec = _load_spec()
+        step = self._task.args.get("step", "invoke")
+        if step == "barrier":
+            go = _wait_for_barrier(spec)
+            return {**result, "changed": False, "msg": "Priority reached." if go else "Not started."}
+        if step == "add_host":
+            return {**result, **self._add_host(spec, int(self._task.args["index"]), task_vars)}
         host = to_text(task_vars.get("inventory_hostname"))
-        if not _wait_for_barrier(spec.get("barrier")):
+        if not _wait_for_barrier(spec):
             return {**result, "skipped": True, "changed": False, "mw_status": core.CANCELLED,
                     "msg": "Not started: the window's cutoff passed before this task's priority became eligible."}
+        if not engine_alive(spec["engine_lock"]):  # checked at every admission: no orphan starts work
+            return {**result, "skipped": True, "changed": False, "mw_status": core.CANCELLED,
+                    "msg": "Not started: the mwops.ssm executor that started this run is gone."}
         ledger = TaskLedger(spec["ledger"])
         invocation_id = str(uuid.uuid4())
         refusal = ledger.admit(host, invocation_id, int(spec["max_errors"]), spec.get("cancel_at"), time.time())
@@ -113,6 +109,8 @@ class ActionModule(ActionBase):
         try:
             invocation = self._invocation(spec, host, invocation_id, task_vars)
             record.update(self._execute(invocation, task_vars, start, spec.get("cancel_at")))
+        except DocumentError as exc:  # e.g. an unsafe pseudo parameter value: nothing was run
+            record.update(status_details=f"Failed: {exc}.")
         except AnsibleConnectionFailure as exc:
             record.update(outcome=core.OUTCOME_UNDELIVERABLE, output=to_text(exc),
                           status_details=f"Undeliverable: {to_text(exc)} (not counted toward MaxErrors).")
@@ -135,6 +133,16 @@ class ActionModule(ActionBase):
 
     # ------------------------------------------------------------------ helpers
 
+    def _add_host(self, spec: dict[str, Any], index: int, task_vars: dict[str, Any]) -> dict[str, Any]:
+        """Put target ``index`` into its group of this child run (the plays target groups, not names)."""
+        if not _wait_for_barrier(spec):
+            return {"skipped": True, "changed": False, "msg": "Not started."}
+        host, group = spec["hosts"][index], spec["groups"][index]
+        if host not in (task_vars.get("groups") or {}).get("all", []):
+            return {"failed": True, "msg": f"Target {host!r} is no longer in the inventory of this run."}
+        return {"changed": True, "add_host": {"host_name": host, "groups": [group], "host_vars": {}},
+                "msg": f"Target {index + 1} of {len(spec['hosts'])} added."}
+
     def _invocation(self, spec: dict[str, Any], host: str, invocation_id: str,
                     task_vars: dict[str, Any]) -> Invocation:
         target = spec.get("targets", {}).get(host, {})
@@ -142,7 +150,7 @@ class ActionModule(ActionBase):
                   "TARGET_ID": host, "RESOURCE_ID": host}
         cancel_at = spec.get("cancel_at")
         seconds_to_cutoff = None if cancel_at is None else float(cancel_at) - time.time()
-        patch_command = self._host_var(task_vars, "mw_patch_command", None)
+        patch_command = self._host_text(task_vars, "mw_patch_command", None)
         return build_invocation(spec["document"], spec.get("parameters") or {}, spec.get("user_documents") or {},
                                 pseudo, seconds_to_cutoff, patch_command)
 
@@ -150,6 +158,11 @@ class ActionModule(ActionBase):
         if name not in task_vars:
             return default
         return self._templar.template(task_vars[name])
+
+    def _host_text(self, task_vars: dict[str, Any], name: str, default: str | None) -> str | None:
+        """A host variable as text (a vaulted value is decrypted: ansible-core 2.17 hands it over encrypted)."""
+        value = self._host_var(task_vars, name, default)
+        return None if value is None else to_text(value)
 
     def _execute(self, invocation: Invocation, task_vars: dict[str, Any], start: float,
                  cancel_at: float | None) -> dict[str, Any]:
@@ -198,8 +211,8 @@ class ActionModule(ActionBase):
 
     def _reboot(self, task_vars: dict[str, Any]) -> tuple[bool, str]:
         """Reboot the target and wait until its boot ID changes (works on any connection type)."""
-        boot_id_command = self._host_var(task_vars, "mw_boot_id_command", DEFAULT_BOOT_ID_COMMAND)
-        reboot_command = self._host_var(task_vars, "mw_reboot_command", DEFAULT_REBOOT_COMMAND)
+        boot_id_command = self._host_text(task_vars, "mw_boot_id_command", DEFAULT_BOOT_ID_COMMAND)
+        reboot_command = self._host_text(task_vars, "mw_reboot_command", DEFAULT_REBOOT_COMMAND)
         timeout = float(self._host_var(task_vars, "mw_reboot_timeout", DEFAULT_REBOOT_TIMEOUT))
         poll = float(self._host_var(task_vars, "mw_reboot_poll_interval", DEFAULT_REBOOT_POLL))
         before = to_text(self._low_level_execute_command(boot_id_command, sudoable=True).get("stdout")).strip()

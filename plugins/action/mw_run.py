@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,9 +17,11 @@ from typing import Any
 from ansible import constants as C
 from ansible import context
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.common.text.converters import to_text
+from ansible.parsing.vault import VaultLib, VaultSecret
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible.utils.vars import load_extra_vars
 
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_engine import ChildLauncher, Engine
@@ -32,7 +35,13 @@ from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import (
 
 display = Display()
 
-WINDOW_KEYS = ("name", "description", "duration", "cutoff", "targets", "tasks")
+WINDOW_VARIABLE = "mw_window"
+# Extra variables that together can only be a bare window definition given as -e @window.yml.
+BARE_DEFINITION_SIGNS = ({"tasks", "targets"}, {"tasks", "duration"}, {"targets", "duration"})
+RIGHT_FORM = ("ansible-playbook mwops.ssm.run_window -i INVENTORY -e mw_window_file=window.yml "
+              "-e mw_history_dir=DIR")
+# Vault ID of the one-time key that protects prompted connection passwords on a child's command line.
+RUN_VAULT_ID = "mwops_ssm_run"
 
 
 def _own_collections_root() -> str | None:
@@ -60,9 +69,10 @@ CLI_VALUE_OPTIONS = {
 ARGUMENT_SPEC = {
     "window": {"type": "dict"},
     "window_file": {"type": "path"},
-    "history_dir": {"type": "path", "required": True},
+    "history_dir": {"type": "path"},
     "inventory": {"type": "list", "elements": "str"},
-    "tags_variable": {"type": "str", "default": "tags"},
+    "tags_variable": {"type": "str", "default": "mw_tags"},
+    "allow_empty_targets": {"type": "bool", "default": False},
     "documents": {"type": "dict", "default": {}},
     "duration_seconds": {"type": "float"},
     "cutoff_seconds": {"type": "float"},
@@ -89,26 +99,34 @@ class ActionModule(ActionBase):
         del tmp
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
                                                   mutually_exclusive=[("window", "window_file")])
+        self._refuse_bare_definition()
+        if not args["history_dir"]:
+            raise AnsibleActionFail("history_dir is required: the directory for the execution history "
+                                    "(with the run_window playbook: -e mw_history_dir=DIR).")
+        history_dir = os.path.abspath(args["history_dir"])  # relative to the caller's working directory
+        try:
+            history.check_retention_days(args["retention_days"])
+        except ValueError as exc:
+            raise AnsibleActionFail(str(exc)) from None
         window = self._window(args, task_vars)
         sources = args["inventory"] or list(task_vars.get("ansible_inventory_sources") or [])
         hosts = self._hosts(args, task_vars)
         try:
-            plan = build_plan(window, hosts, _plain(args["documents"]), args["duration_seconds"],
+            plan = build_plan(window, hosts, _service_model(), _plain(args["documents"]), args["duration_seconds"],
                               args["cutoff_seconds"])
         except PlanError as exc:
             raise AnsibleActionFail(str(exc)) from None
         if self._task.check_mode:
             result.update(changed=False, msg="Check mode: the window would run as planned.", plan=_plan_preview(plan))
             return result
-        secrets_dir = Path(args["history_dir"]) / ".runs" / "secrets"
-        launcher = self._launcher(sources, args["child_args"], secrets_dir)
-        engine = Engine(plan, args["history_dir"], launcher, display.display, user_documents=_plain(args["documents"]),
+        launcher = self._launcher(sources, args["child_args"])
+        engine = Engine(plan, history_dir, launcher, display.display, user_documents=_plain(args["documents"]),
                         forks_ceiling=args["forks_ceiling"], retention_days=args["retention_days"],
-                        tags_variable=args["tags_variable"])
+                        allow_empty_targets=args["allow_empty_targets"])
         try:
             record = engine.run()
-        finally:
-            _remove_secrets(launcher)
+        except history.UnsafeDirectoryError as exc:
+            raise AnsibleActionFail(f"Refusing to run: {exc}.") from None
         table = engine.summary_table()
         display.display(table)
         status = record["status"]
@@ -126,12 +144,28 @@ class ActionModule(ActionBase):
         if args["window"] is not None:
             return _plain(args["window"])
         if args["window_file"]:
-            return _plain(self._loader.load_from_file(args["window_file"]))
-        if "tasks" in task_vars and "name" in task_vars:
-            # ``-e @window.yml`` with a bare definition: its keys are top-level variables.
-            return _plain({k: self._templar.template(task_vars[k]) for k in WINDOW_KEYS if k in task_vars})
-        raise AnsibleActionFail("Give the window definition as 'window', 'window_file' or as top-level "
-                                "variables (ansible-playbook -e @window.yml).")
+            # Relative to the caller's working directory, never to the (collection's) playbook.
+            path = os.path.abspath(args["window_file"])
+            if not os.path.isfile(path):
+                raise AnsibleActionFail(f"window_file {path} does not exist or is not a file.")
+            return _plain(self._loader.load_from_file(path))
+        if WINDOW_VARIABLE in task_vars:
+            # The variable's value as data: never templated, so names in it cannot run code.
+            return _plain(task_vars[WINDOW_VARIABLE])
+        raise AnsibleActionFail(f"No window definition: give window_file (or window), or with the run_window "
+                                f"playbook: {RIGHT_FORM}")
+
+    def _refuse_bare_definition(self) -> None:
+        """A definition given as top-level extra vars overrides host variables such as tags: refuse it."""
+        extra = set(load_extra_vars(self._loader))
+        if any(sign <= extra for sign in BARE_DEFINITION_SIGNS):
+            found = ", ".join(sorted(extra & {"name", "tags", "targets", "tasks", "duration", "cutoff", "schedule"}))
+            raise AnsibleActionFail(
+                f"The window definition was given as top-level extra variables ({found}), for example with "
+                "-e @window.yml. Extra variables override every host's and play's variables of the same name "
+                "(a window's tags would replace each host's tags and target the wrong hosts), so this form is "
+                f"refused. Give the file instead: {RIGHT_FORM} (or nest the definition under "
+                f"'{WINDOW_VARIABLE}:' in the file you pass with -e @FILE).")
 
     def _hosts(self, args: dict[str, Any], task_vars: dict[str, Any]) -> list[InventoryHost]:
         if args["inventory"]:
@@ -151,7 +185,7 @@ class ActionModule(ActionBase):
 
     # ------------------------------------------------------------------ child runs
 
-    def _launcher(self, sources: list[str], child_args: list[str], secrets_dir: Path) -> ChildLauncher:
+    def _launcher(self, sources: list[str], child_args: list[str]) -> ChildLauncher:
         cli = context.CLIARGS
         command = [sys.executable, "-m", "ansible", "playbook"]
         for source in sources:
@@ -166,25 +200,25 @@ class ActionModule(ActionBase):
             command += ["--module-path", module_path]
         for extra in cli.get("extra_vars") or ():
             command += ["--extra-vars", extra]
-        secret_files: list[str] = []
-        secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Vault secrets already loaded by this run (from files, scripts or prompts) go to the
-        # children as files readable only by us, so a child never prompts (AWX has no terminal).
-        for index, (vault_id, secret) in enumerate(getattr(self._loader, "_vault").secrets or []):
-            path = secrets_dir / f"vault-{os.getpid()}-{index}"
-            _write_private(path, secret.bytes)
-            secret_files.append(str(path))
-            command += ["--vault-id", f"{vault_id}@{path}"]
+        # Vault secrets already loaded by this run (from files, scripts or prompts) go to each child
+        # through a pipe (--vault-id ID@/dev/fd/N), so a child never prompts (AWX has no terminal)
+        # and no secret is ever written to disk.
+        vault_secrets = [(to_text(vault_id), secret.bytes)
+                         for vault_id, secret in getattr(self._loader, "_vault").secrets or []]
         passwords: dict[str, str] = {}
         if cli.get("ask_pass") and self._play_context.password:
             passwords["ansible_password"] = to_text(self._play_context.password)
         if cli.get("become_ask_pass") and self._play_context.become_pass:
             passwords["ansible_become_password"] = to_text(self._play_context.become_pass)
         if passwords:
-            path = secrets_dir / f"passwords-{os.getpid()}.json"
-            _write_private(path, to_bytes(json.dumps(passwords)))
-            secret_files.append(str(path))
-            command += ["--extra-vars", f"@{path}"]
+            # Prompted passwords: vault-encrypted extra vars on the command line, under a one-time
+            # key that only the pipe carries.
+            key = secrets.token_hex(32).encode()
+            vault = VaultLib([(RUN_VAULT_ID, VaultSecret(key))])
+            encrypted = {name: {"__ansible_vault": to_text(vault.encrypt(value, vault_id=RUN_VAULT_ID))}
+                         for name, value in passwords.items()}
+            vault_secrets.append((RUN_VAULT_ID, key))
+            command += ["--extra-vars", json.dumps(encrypted)]
         command += list(child_args)
         env = dict(os.environ)
         collection_paths = [p for p in [OWN_COLLECTIONS_ROOT, *C.COLLECTIONS_PATHS] if p]
@@ -199,9 +233,7 @@ class ActionModule(ActionBase):
         )
         for name in ("ANSIBLE_CALLBACKS_ENABLED", "ANSIBLE_CALLBACK_WHITELIST"):
             env.pop(name, None)
-        launcher = ChildLauncher(command, env, os.getcwd())
-        setattr(launcher, "secret_files", secret_files)
-        return launcher
+        return ChildLauncher(command, env, os.getcwd(), vault_secrets)
 
 
 def _without_output(record: dict[str, Any]) -> dict[str, Any]:
@@ -213,18 +245,15 @@ def _without_output(record: dict[str, Any]) -> dict[str, Any]:
     return copy
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-
-
-def _remove_secrets(launcher: ChildLauncher) -> None:
-    for path in getattr(launcher, "secret_files", []):
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+def _service_model() -> Mapping[str, Any]:
+    """botocore's SSM service model: the patterns the modules check names against (as _ssm loads it;
+    loaded here without amazon.aws, which on-prem controllers running only the executor may lack)."""
+    try:
+        import botocore.loaders  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:
+        raise AnsibleActionFail("The local executor checks names against SSM's own rules from botocore's "
+                                f"service model; install botocore on the controller ({exc}).") from None
+    return botocore.loaders.create_loader().load_service_model("ssm", "service-2")
 
 
 def _load_inventory(loader: Any, sources: list[str], tags_variable: str) -> list[InventoryHost]:

@@ -40,7 +40,16 @@ description:
   - SSM pseudo parameters such as C({{WINDOW_ID}}), C({{WINDOW_EXECUTION_ID}}),
     C({{TASK_EXECUTION_ID}}), C({{INVOCATION_ID}}) and C({{TARGET_ID}}) in task parameters are
     replaced with the local execution's IDs. Protect them from Jinja2 with C(!unsafe), or use
-    O(window_file), which is never templated.
+    O(window_file), which is never templated. A value is substituted only when it is a safe token
+    (letters, digits and C(._:@+=,-)); otherwise that invocation fails, saying why, and nothing runs
+    on that target (a host name from a dynamic inventory never reaches a shell).
+  - Window, target and task names are checked against SSM's own patterns (the rule the window
+    modules use, from botocore's service model) before anything runs. Definition data reaches the
+    child runs only as data; the generated child playbook holds no name from the definition or the
+    inventory.
+  - Vault secrets reach the child runs through pipes, never through files. Every file the executor
+    writes is 0600 and every directory 0700; a state directory that others can write to is refused.
+    If the engine is killed, its child runs start no new invocation and stop within seconds.
   - See C(docs/local-executor.md) in the collection for how targets map to the inventory and
     where local semantics differ from SSM.
 author:
@@ -50,18 +59,23 @@ options:
     description:
       - The window definition, in the collection's window vocabulary (SSM API fields in snake_case), with
         V(name), V(duration), V(cutoff), V(targets) and V(tasks); other keys are ignored.
-      - When neither O(window) nor O(window_file) is given, the top-level variables C(name),
-        C(duration), C(cutoff), C(targets) and C(tasks) are used (C(ansible-playbook -e @window.yml)).
+      - When neither O(window) nor O(window_file) is given, the value of the variable C(mw_window) is
+        used as data (never templated).
+      - A definition given as top-level extra variables (C(ansible-playbook -e @window.yml)) is
+        refused, because its keys would override every host's variables of the same name, such as C(tags).
     type: dict
   window_file:
     description:
       - Path of a YAML file holding one window definition. It is read without templating.
+      - A relative path is relative to the working directory of C(ansible-playbook).
       - Mutually exclusive with O(window).
     type: path
   history_dir:
     description:
       - Directory for the execution history (one JSON file per window execution) and the full
-        output of every invocation (under C(output/)).
+        output of every invocation (under C(output/)). Created 0700 when missing; a directory that
+        belongs to another user or that group or others can write to is refused.
+      - A relative path is relative to the working directory of C(ansible-playbook).
     type: path
     required: true
   inventory:
@@ -74,8 +88,17 @@ options:
       - The host variable holding a host's tags, matched by C(tag:KEY) and C(tag-key) targets.
       - A dictionary (as the C(amazon.aws.aws_ec2) inventory sets C(tags)) or a list of
         C(Key)/C(Value) pairs.
+      - The default is not C(tags), which ansible-core 2.19 reserves; set V(tags) for hosts of the
+        C(amazon.aws.aws_ec2) inventory.
     type: str
-    default: tags
+    default: mw_tags
+  allow_empty_targets:
+    description:
+      - A task target (window target or C(InstanceIds) entry) that resolves to no inventory host is
+        reported in the task's status details, and the task and window end V(FAILED), unless this
+        is V(true).
+    type: bool
+    default: false
   documents:
     description:
       - Maps SSM document names to Ansible modules, so custom documents have a local twin.
@@ -101,7 +124,9 @@ options:
     default: 50
   retention_days:
     description:
-      - Window executions that started longer ago than this are deleted from O(history_dir).
+      - Window executions that started longer ago than this are deleted from O(history_dir), with
+        their output. Only files of the collection's history schema whose ID is an execution ID
+        are ever deleted, never the current execution. Values below V(1) are refused.
     type: float
     default: 30
   fail_on_status:
@@ -139,8 +164,10 @@ notes:
   - Run it once, on the controller (for example in a play on C(localhost)).
   - Variables in C(group_vars)/C(host_vars) next to the calling playbook are not seen by the child
     runs; keep them next to the inventory.
-  - Prompted passwords (C(-k), C(-K), C(--ask-vault-pass)) are handed to the child runs through
-    files readable only by the controller user, deleted when the run ends.
+  - Vault secrets (also prompted ones, C(--ask-vault-pass)) are handed to the child runs through
+    pipes (C(--vault-id ID@/dev/fd/N)). Prompted connection passwords (C(-k), C(-K)) travel as
+    vault-encrypted extra variables whose one-time key only such a pipe carries. Nothing secret is
+    written to disk.
 seealso:
   - module: mwops.ssm.mw_invoke
 """
@@ -218,7 +245,9 @@ history_file:
   type: str
   sample: /var/lib/mwops/history/20240501T150000Z_prod-linux-patching_0b6d0b3e-7d0a-4a11-8a4b-1f2e3d4c5b6a.json
 summary:
-  description: The summary table shown at the end of the run, one line per element.
+  description:
+    - The summary shown at the end of the run, one line per element; after the table, each task
+      that did not succeed and each failed or not-started host, with the reason.
   returned: success and not check mode
   type: list
   elements: str

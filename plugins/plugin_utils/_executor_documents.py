@@ -10,7 +10,11 @@ an ``ansible.legacy.command`` call (shell documents, the patch baseline) or into
 action a user mapped a custom document to.
 
 Pseudo parameters (``{{WINDOW_ID}}`` and friends, spec D) are replaced by plain string
-substitution; nothing here is ever passed through Jinja2.
+substitution; nothing here is ever passed through Jinja2. Their values can come from outside
+(``{{TARGET_ID}}`` is an inventory host name, possibly from a dynamic inventory), and the text
+they land in is often ``/bin/sh`` script, so a value is substituted only when it is a safe token
+(letters, digits and ``._:@+=,-``); otherwise the invocation is refused and nothing runs. The
+same rule holds for every document, shell or not: one rule, no quoting context to get wrong.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ SUPPORTED_TASK_TYPES = ("RUN_COMMAND",)
 PSEUDO_PARAMETERS = ("WINDOW_ID", "WINDOW_TASK_ID", "WINDOW_TARGET_ID", "WINDOW_EXECUTION_ID",
                      "TASK_EXECUTION_ID", "INVOCATION_ID", "TARGET_TYPE", "TARGET_ID", "RESOURCE_ID")
 _PSEUDO_RE = re.compile(r"\{\{\s*(" + "|".join(PSEUDO_PARAMETERS) + r")\s*\}\}")
+# What a pseudo parameter value may hold to be pasted into shell text or module arguments as is:
+# no quoting, expansion, separator, glob, redirection or path characters.
+SAFE_TOKEN = re.compile(r"^[A-Za-z0-9._:@+=,-]*$")
 
 SHELL_PARAMETERS = ("commands", "workingDirectory", "executionTimeout")
 DEFAULT_EXECUTION_TIMEOUT = 3600
@@ -45,6 +52,10 @@ class DocumentError(ValueError):
     """A task that the local executor cannot run."""
 
 
+class UnsafeValueError(DocumentError):
+    """A pseudo parameter value that is not a safe token; the invocation must not run."""
+
+
 @dataclass(frozen=True)
 class Invocation:
     """What to run on one host: a module or action name with its arguments."""
@@ -57,10 +68,22 @@ class Invocation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _safe_value(match: re.Match[str], values: Mapping[str, str]) -> str:
+    name = match.group(1)
+    if name not in values:
+        return match.group(0)
+    value = str(values[name])
+    if not SAFE_TOKEN.match(value):
+        raise UnsafeValueError(f"pseudo parameter {{{{{name}}}}} has the value {value!r}, which is not a safe token "
+                               "(letters, digits and ._:@+=,- only), so it is not substituted into the command or "
+                               "module arguments; nothing was run on this target")
+    return value
+
+
 def substitute_pseudo_parameters(value: Any, values: Mapping[str, str]) -> Any:
-    """Replace ``{{NAME}}`` pseudo parameters in every string inside ``value``."""
+    """Replace ``{{NAME}}`` pseudo parameters in every string inside ``value`` (safe tokens only)."""
     if isinstance(value, str):
-        return _PSEUDO_RE.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+        return _PSEUDO_RE.sub(lambda m: _safe_value(m, values), value)
     if isinstance(value, Mapping):
         return {k: substitute_pseudo_parameters(v, values) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -203,7 +226,7 @@ exit 1
 def _patch_invocation(parameters: Mapping[str, Any], patch_command: str | None) -> Invocation:
     operation = (_single(parameters, "Operation") or "Scan").lower()
     reboot = _single(parameters, "RebootOption", "RebootIfNeeded") == "RebootIfNeeded"
-    command = f"/bin/sh -c {shlex.quote(PATCH_SCRIPT)} mw-patch {operation} {shlex.quote(patch_command or '')}"
+    command = f"/bin/sh -c {shlex.quote(PATCH_SCRIPT)} mw-patch {shlex.quote(operation)} {shlex.quote(patch_command or '')}"
     return Invocation("ansible.legacy.command", {"_raw_params": command, "_uses_shell": True}, "patch",
                       reboot=reboot and operation == "install", extra={"operation": operation})
 

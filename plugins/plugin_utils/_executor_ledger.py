@@ -42,9 +42,10 @@ class TaskLedger:
         self.events_path = self.directory / "events.jsonl"
 
     def create(self) -> TaskLedger:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.counter_path.write_text("0")
-        self.events_path.touch()
+        """A new ledger: a 0700 directory with 0600 files (state of a run is private)."""
+        self.directory.mkdir(mode=0o700)
+        self._write_errors(0)
+        os.close(os.open(self.events_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
         return self
 
     @contextmanager

@@ -15,6 +15,10 @@ Pure functions, no Ansible imports. Target keys map to the inventory like this:
   (``resource-groups:ResourceTypeFilters`` may only name instance types).
 
 Targets are resolved in inventory order, which is also the dispatch order (spec G.11).
+
+Names (window, window targets, tasks) and task ARNs are checked against SSM's own patterns by
+the rule the modules use: ``_ssm_rules.check_request`` over botocore's service model, which the
+caller passes in. A name that SSM would refuse never reaches a child run.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.mwops.ssm.plugins.module_utils._plan import NEW_WINDOW_ID, new_target_id, new_task_id
 from ansible_collections.mwops.ssm.plugins.module_utils._rate_control import (
     RateControlError,
     parse_max_concurrency,
@@ -32,6 +37,7 @@ from ansible_collections.mwops.ssm.plugins.module_utils._rate_control import (
     resolve_max_concurrency,
     resolve_max_errors,
 )
+from ansible_collections.mwops.ssm.plugins.module_utils._ssm_rules import check_request
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_core import (
     CANCEL_TASK,
     CONTINUE_TASK,
@@ -69,6 +75,7 @@ class TargetGroup:
     window_target_id: str
     target_type: str
     hosts: tuple[str, ...]
+    label: str = ""  # how the task names it: window target 'web' or InstanceIds
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,7 @@ class TaskSpec:
     cutoff_behavior: str
     parameters: Mapping[str, Any]
     groups: tuple[TargetGroup, ...]
+    empty_targets: tuple[str, ...] = ()  # target entries that resolved to no inventory host
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -220,7 +228,7 @@ def _window_targets(window: Mapping[str, Any], hosts: Sequence[InventoryHost], g
             problems.append(f"window target {name!r} has no target filters")
         if not found:
             resolved[name] = TargetGroup(local_uuid(window.get("name", ""), "target", name), str(resource_type),
-                                         resolve_filters(filters, hosts))
+                                         resolve_filters(filters, hosts), f"window target {name!r}")
     return resolved
 
 
@@ -245,7 +253,7 @@ def _task_groups(task: Mapping[str, Any], window_name: str, window_targets: dict
             found = _check_filters(filters, hosts, group_names)
             problems += found
             if not found:
-                groups.append(TargetGroup("", "INSTANCE", resolve_filters(filters, hosts)))
+                groups.append(TargetGroup("", "INSTANCE", resolve_filters(filters, hosts), "InstanceIds"))
             continue
         else:
             problems.append(f"target entry {dict(entry)!r} must be {{window_target: NAME}}, "
@@ -256,14 +264,21 @@ def _task_groups(task: Mapping[str, Any], window_name: str, window_targets: dict
                 problems.append(f"window target {name!r} is not defined in the window")
             else:
                 groups.append(window_targets[name])
-    # A host named by two entries runs once, in the first group that names it.
+    # A host named by two entries runs once, in the first group that names it; an entry that
+    # resolved to no host at all keeps its (empty) group so the task can report it.
     seen: set[str] = set()
     unique = []
     for group in groups:
         hosts_left = tuple(h for h in group.hosts if h not in seen)
         seen.update(hosts_left)
-        unique.append(TargetGroup(group.window_target_id, group.target_type, hosts_left))
+        if hosts_left or not group.hosts:
+            unique.append(TargetGroup(group.window_target_id, group.target_type, hosts_left, group.label))
     return unique, problems
+
+
+def _empty_targets(groups: Sequence[TargetGroup]) -> tuple[str, ...]:
+    """Labels of the target entries that resolved to no host at all (before de-duplication)."""
+    return tuple(dict.fromkeys(g.label for g in groups if not g.hosts))
 
 
 def _task_spec(task: Mapping[str, Any], window_name: str, window_targets: dict[str, TargetGroup],
@@ -289,6 +304,7 @@ def _task_spec(task: Mapping[str, Any], window_name: str, window_targets: dict[s
         local.append(f"cutoff_behavior must be CONTINUE_TASK or CANCEL_TASK, got {behavior!r}")
     groups, group_problems = _task_groups(task, window_name, window_targets, hosts, group_names)
     local += group_problems
+    empty = _empty_targets(groups)
     if not task.get("targets"):
         local.append("has no targets: RUN_COMMAND tasks need targets (spec C.9)")
     targets = [h for g in groups for h in g.hosts]
@@ -312,16 +328,49 @@ def _task_spec(task: Mapping[str, Any], window_name: str, window_targets: dict[s
     if local:
         return None
     return TaskSpec(str(name), local_uuid(window_name, "task", str(name)), task_type, str(arn), priority,
-                    specs[0], specs[1], resolved[0], resolved[1], str(behavior), dict(parameters), tuple(groups))
+                    specs[0], specs[1], resolved[0], resolved[1], str(behavior), dict(parameters), tuple(groups),
+                    empty)
 
 
-def build_plan(window: Mapping[str, Any], hosts: Sequence[InventoryHost], user_documents: Mapping[str, Any] | None = None,
-               duration_seconds: float | None = None, cutoff_seconds: float | None = None) -> ExecutionPlan:
-    """Check a window definition against the inventory and resolve it; raise PlanError on problems."""
-    problems: list[str] = []
+# Each name is checked by the Update* request that would carry it, so the partial-request rules
+# of _ssm_rules apply only the member constraints (pattern, length, type) of the name itself.
+_NAME_CHECKS = (
+    ("UpdateMaintenanceWindow", {"WindowId": NEW_WINDOW_ID}, {"Name": "name"}),
+    ("UpdateMaintenanceWindowTarget", {"WindowId": NEW_WINDOW_ID, "WindowTargetId": new_target_id(0)},
+     {"Name": "name"}),
+    ("UpdateMaintenanceWindowTask", {"WindowId": NEW_WINDOW_ID, "WindowTaskId": new_task_id(0)},
+     {"Name": "name", "TaskArn": "task_arn"}),
+)
+
+
+def check_names(window: Mapping[str, Any], model: Mapping[str, Any]) -> list[str]:
+    """Names and task ARNs that SSM would refuse, as ``path: rule`` in the window vocabulary."""
+    window_check, target_check, task_check = _NAME_CHECKS
+    parts: list[tuple[tuple[str, dict[str, Any], dict[str, str]], str, Mapping[str, Any]]] = [
+        (window_check, "", window)]
+    parts += [(target_check, f"targets[{i}].", t) for i, t in enumerate(window.get("targets") or [])
+              if isinstance(t, Mapping)]
+    parts += [(task_check, f"tasks[{i}].", t) for i, t in enumerate(window.get("tasks") or [])
+              if isinstance(t, Mapping)]
+    problems: dict[str, str] = {}
+    for (operation, ids, members), prefix, part in parts:
+        request = {**ids, **{api: part[key] for api, key in members.items() if part.get(key) is not None}}
+        for violation in check_request(operation, request, model):
+            key = members.get(violation.path.split(".")[0].split("[")[0])
+            if key is not None:
+                problems.setdefault(f"{prefix}{key}", violation.message)  # one rule per field
+    return [f"{path}: {message}" for path, message in problems.items()]
+
+
+def build_plan(window: Mapping[str, Any], hosts: Sequence[InventoryHost], model: Mapping[str, Any],
+               user_documents: Mapping[str, Any] | None = None, duration_seconds: float | None = None,
+               cutoff_seconds: float | None = None) -> ExecutionPlan:
+    """Check a window definition against SSM's rules (``model``: botocore's SSM service model) and
+    the inventory, and resolve it; raise PlanError on problems."""
     user_documents = user_documents or {}
     if not isinstance(window, Mapping):
         raise PlanError([f"the window definition must be a dictionary, got {type(window).__name__}"])
+    problems: list[str] = check_names(window, model)
     name = window.get("name")
     if not isinstance(name, str) or not name:
         problems.append("the window needs a name")

@@ -57,8 +57,8 @@ def write_inventory(directory: Path, host_vars: dict[str, dict[str, Any]] | None
                     extra_hosts: dict[str, dict[str, Any]] | None = None) -> Path:
     """Ten local-connection hosts; h01-h05 are 'web' (tag Role=web), h06-h10 'db'."""
     host_vars = host_vars or {}
-    web = {h: {"ec2_tags": {"Role": "web", "Patch": "yes"}, **host_vars.get(h, {})} for h in HOSTS[:5]}
-    db = {h: {"ec2_tags": {"Role": "db"}, **host_vars.get(h, {})} for h in HOSTS[5:]}
+    web = {h: {"mw_tags": {"Role": "web", "Patch": "yes"}, **host_vars.get(h, {})} for h in HOSTS[:5]}
+    db = {h: {"mw_tags": {"Role": "db"}, **host_vars.get(h, {})} for h in HOSTS[5:]}
     inventory = {
         "all": {
             "vars": {"ansible_connection": "local",
@@ -86,7 +86,7 @@ def write_play(directory: Path, window: dict[str, Any], after: list[dict[str, An
     window_file = directory / f"{window['name']}.yml"
     window_file.write_text(yaml.safe_dump(window, sort_keys=False))
     args = {"window_file": str(window_file), "history_dir": str(directory / "history"),
-            "tags_variable": "ec2_tags", **options}
+            **options}
     play = [{"name": "Run a window", "hosts": "localhost", "gather_facts": False,
              "tasks": [{"name": "Run it", "mwops.ssm.mw_run": args, "register": "run"}, *(after or [])]}]
     path = directory / f"play-{window['name']}.yml"

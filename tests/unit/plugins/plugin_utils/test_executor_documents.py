@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_documents as docs
 
 PSEUDO = {"WINDOW_ID": "mw-0123456789abcdef0", "INVOCATION_ID": "inv-1", "TARGET_ID": "h01"}
@@ -67,3 +69,34 @@ def test_check_task_messages():
     assert "not supported" in docs.check_task("RUN_COMMAND", "AWS-RunPowerShellScript", {}, {})[0]
     assert docs.check_task("RUN_COMMAND", "AWS-RunShellScript", {"commands": ["x"], "executionTimeout": ["0"]}, {})
     assert not docs.check_task("RUN_COMMAND", "AWS-RunPatchBaseline", {"Operation": ["Scan"]}, {})
+
+
+HOSTILE = "x;touch${IFS}pwned;#"
+
+
+@pytest.mark.parametrize("document,parameters,user_documents", [
+    (docs.RUN_SHELL_SCRIPT, {"commands": ["echo {{TARGET_ID}}"]}, {}),
+    (docs.RUN_SHELL_SCRIPT, {"commands": ["true"], "workingDirectory": ["/tmp/{{ RESOURCE_ID }}"]}, {}),
+    ("Company-Run", {"cmd": ["echo {{TARGET_ID}}"]}, {"Company-Run": {"module": "ansible.builtin.shell"}}),
+    ("Company-Copy", {}, {"Company-Copy": {"module": "ansible.builtin.copy",
+                                           "args": {"dest": "/tmp/{{TARGET_ID}}", "content": "x"}}}),
+])
+def test_an_unsafe_pseudo_parameter_value_refuses_the_invocation(tmp_path, document, parameters, user_documents):
+    with pytest.raises(docs.UnsafeValueError, match=r"\{\{(TARGET|RESOURCE)_ID\}\}.*not a safe token.*nothing was run"):
+        docs.build_invocation(document, parameters, user_documents,
+                              {**PSEUDO, "TARGET_ID": HOSTILE, "RESOURCE_ID": HOSTILE})
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("value", ["$(id)", "`id`", "a b", "a'b", 'a"b', "a|b", "a&b", "a>b", "*", "~root",
+                                   "a/../b", "a\nb", "{{x}}", "a\\b"])
+def test_safe_tokens_exclude_every_shell_metacharacter(value):
+    with pytest.raises(docs.UnsafeValueError):
+        docs.substitute_pseudo_parameters("echo {{TARGET_ID}}", {"TARGET_ID": value})
+
+
+def test_safe_host_names_and_ids_are_substituted():
+    for value in ("web-01.example.com", "10.0.0.1", "fe80::1", "i-0123456789abcdef0", ""):
+        assert docs.substitute_pseudo_parameters("{{TARGET_ID}}", {"TARGET_ID": value}) == value
+    # an unsafe value that the text does not use is no reason to refuse
+    assert docs.substitute_pseudo_parameters("{{WINDOW_ID}}", {"TARGET_ID": HOSTILE, "WINDOW_ID": "mw-1"}) == "mw-1"

@@ -85,3 +85,11 @@ def test_partial_last_line_is_ignored(tmp_path):
     with ledger.events_path.open("a") as fh:
         fh.write('{"event": "st')
     assert [e["target"] for e in ledger.events()] == ["a"]
+
+
+def test_a_new_ledger_is_private(tmp_path):
+    ledger = TaskLedger(tmp_path / "task0").create()
+    ledger.admit("h1", "i1", 0, None, 1.0)
+    assert (tmp_path / "task0").stat().st_mode & 0o777 == 0o700
+    assert {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "task0").iterdir()} == {
+        "errors": 0o600, "events.jsonl": 0o600, "lock": 0o600}

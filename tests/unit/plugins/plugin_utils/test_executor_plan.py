@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_plan
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import (
     InventoryHost,
     PlanError,
-    build_plan,
     host_tags,
     local_window_id,
 )
+
+botocore_loaders = pytest.importorskip("botocore.loaders")
+MODEL = botocore_loaders.create_loader().load_service_model("ssm", "service-2")
+
+
+def build_plan(window_, hosts, *args, **kwargs):
+    return _executor_plan.build_plan(window_, hosts, MODEL, *args, **kwargs)
+
 
 HOSTS = [
     InventoryHost("web1", {"Role": "web", "Env": "prod"}, frozenset({"all", "web"})),
@@ -20,19 +28,19 @@ HOSTS = [
 ]
 
 
-def task(name="t", targets=None, **extra):
+def task(name="tsk", targets=None, **extra):
     base = {"name": name, "task_type": "RUN_COMMAND", "task_arn": "AWS-RunShellScript", "priority": 1,
-            "targets": [{"window_target": "wt"}] if targets is None else targets, "max_concurrency": "2", "max_errors": "0",
+            "targets": [{"window_target": "wtg"}] if targets is None else targets, "max_concurrency": "2", "max_errors": "0",
             "task_invocation_parameters": {"run_command": {"parameters": {"commands": ["true"]}}}}
     base.update(extra)
     return base
 
 
 def window(targets, tasks, **extra):
-    return {"name": "w", "duration": 2, "cutoff": 1, "targets": targets, "tasks": tasks, **extra}
+    return {"name": "win", "duration": 2, "cutoff": 1, "targets": targets, "tasks": tasks, **extra}
 
 
-def wt(*filters, name="wt", resource_type="INSTANCE"):
+def wt(*filters, name="wtg", resource_type="INSTANCE"):
     return {"name": name, "resource_type": resource_type, "targets": [{"key": k, "values": v} for k, v in filters]}
 
 
@@ -81,8 +89,8 @@ def test_seconds_override_for_tests():
 
 def test_every_problem_is_reported_before_anything_runs():
     tasks = [
-        task("ps", task_arn="AWS-RunPowerShellScript"),
-        task("fn", task_type="LAMBDA"),
+        task("pss", task_arn="AWS-RunPowerShellScript"),
+        task("fnc", task_type="LAMBDA"),
         task("missing", targets=[{"window_target": "nope"}]),
         task("rate", max_concurrency="0", max_errors="101%"),
         task("bad-key", targets=[{"key": "tag:X", "values": ["y"]}]),
@@ -96,7 +104,7 @@ def test_every_problem_is_reported_before_anything_runs():
         task("behavior", cutoff_behavior="STOP"),
     ]
     targets = [wt(("tag:Role", ["web"])), wt(("region", ["x"]), name="weird"),
-               wt(("resource-groups:Name", ["nogroup"]), name="rg", resource_type="RESOURCE_GROUP")]
+               wt(("resource-groups:Name", ["nogroup"]), name="rgp", resource_type="RESOURCE_GROUP")]
     with pytest.raises(PlanError) as err:
         build_plan(window(targets, tasks, cutoff=2), HOSTS)
     text = str(err.value)
@@ -122,3 +130,27 @@ def test_host_tags_shapes_and_ids():
     assert host_tags(None) == {}
     wid = local_window_id("prod")
     assert wid == local_window_id("prod") and wid.startswith("mw-") and len(wid) == 20
+
+
+def test_names_are_checked_by_the_modules_rule_before_anything_runs():
+    # the same check_request + service model the maintenance_window modules use: one rule, one home
+    attack = "t-{{ lookup('ansible.builtin.pipe', 'touch pwned') }}"
+    targets = [wt(("tag:Role", ["web"])), wt(("tag:Role", ["db"]), name="bad name")]
+    tasks = [task(attack), task("ok-task", task_arn="x" * 1601)]
+    with pytest.raises(PlanError) as err:
+        build_plan({**window(targets, tasks), "name": "w" * 129}, HOSTS)
+    text = str(err.value)
+    assert "tasks[0].name: must match the pattern ^[a-zA-Z0-9_\\-.]{3,128}$" in text
+    assert "targets[1].name: must match the pattern" in text
+    assert "\n- name: must have at most 128 characters" in text
+    assert "tasks[1].task_arn: must have at most 1600 characters" in text
+
+
+def test_a_target_entry_resolving_to_no_host_is_reported_per_task():
+    targets = [wt(("tag:Role", ["web"]), name="webs"), wt(("tag:Role", ["nothing"]), name="empty")]
+    t1 = task("mixed", targets=[{"window_target": "webs"}, {"window_target": "empty"}])
+    t2 = task("dupes", targets=[{"window_target": "webs"}, {"key": "InstanceIds", "values": ["web1"]}])
+    plan = build_plan(window(targets, [t1, t2]), HOSTS)
+    mixed, dupes = plan.tasks
+    assert mixed.targets == ("web1", "web2") and mixed.empty_targets == ("window target 'empty'",)
+    assert dupes.empty_targets == ()  # web1 named twice: runs once, but nothing resolved to zero hosts

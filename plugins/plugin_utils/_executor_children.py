@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the mwops.ssm project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+
+"""How the local executor starts its child ``ansible-playbook`` runs, and how they outlive nothing.
+
+Pure Python, no Ansible imports. Each child runs behind a small watchdog (same process group)
+that hands the vault secrets on through pipes (``--vault-id ID@/dev/fd/N``: no secret file) and
+stops the whole group within seconds once the engine's lock is free, i.e. the engine is gone.
+The gates (``mw_invoke``) use the same lock test at every admission.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
+
+# The child's gates find their spec through this variable: no path or name in the playbook text.
+GATE_SPEC_ENV = "MWOPS_SSM_GATE_SPEC"
+MAX_PIPE_SECRET = 60000  # stays below the pipe buffer, so writing never blocks
+WATCHDOG_POLL_SECONDS = 0.5
+
+
+# Runs in front of every child (same process group): hands the secret pipes on, then stops the
+# whole group within seconds once the engine's lock is free, i.e. the engine is gone.
+WATCHDOG = r"""
+import fcntl, os, signal, subprocess, sys, time
+lock, fds, command = sys.argv[1], [int(f) for f in sys.argv[2].split(",") if f], sys.argv[3:]
+child = subprocess.Popen(command, pass_fds=fds)
+for fd in fds:
+    os.close(fd)
+def engine_gone():
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+while child.poll() is None:
+    if engine_gone():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        os.killpg(0, signal.SIGTERM)
+        try:
+            child.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(0, signal.SIGKILL)
+        sys.exit(143)
+    time.sleep(%s)
+sys.exit(child.returncode if child.returncode >= 0 else 128 - child.returncode)
+""" % WATCHDOG_POLL_SECONDS
+
+
+def engine_alive(lock_path: str | os.PathLike[str]) -> bool:
+    """Whether the engine that holds ``lock_path`` still runs (it holds an exclusive flock)."""
+    try:
+        fd = os.open(lock_path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except OSError as exc:
+        return exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)
+    finally:
+        os.close(fd)
+
+
+def secret_pipe(secret: bytes) -> int:
+    """The read end of a pipe that holds ``secret`` and is closed for writing."""
+    if len(secret) > MAX_PIPE_SECRET:
+        raise ValueError("a vault secret longer than 60,000 bytes cannot be handed to the child runs")
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, secret)
+    finally:
+        os.close(write_fd)
+    return read_fd
+
+
+@dataclass
+class ChildLauncher:
+    """How to start one child ``ansible-playbook`` run; built by the action from the parent's CLI."""
+
+    command: Sequence[str]  # e.g. [python, -m, ansible, playbook, -i, inv, ...]
+    env: Mapping[str, str]
+    cwd: str | None = None
+    vault_secrets: Sequence[tuple[str, bytes]] = ()  # (vault ID, secret), handed over through pipes
+
+    def start(self, playbook: Path, forks: int, log: Path, engine_lock: Path,
+              gate_spec: Path) -> subprocess.Popen[bytes]:
+        fds: list[int] = []
+        try:
+            vault_args: list[str] = []
+            for vault_id, secret in self.vault_secrets:
+                fds.append(secret_pipe(secret))
+                vault_args += ["--vault-id", f"{vault_id}@/dev/fd/{fds[-1]}"]
+            out = history.create_private_file(log)
+            try:
+                command = [sys.executable, "-c", WATCHDOG, str(engine_lock), ",".join(map(str, fds)),
+                           *self.command, *vault_args, "--forks", str(forks), str(playbook)]
+                return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                        env={**self.env, GATE_SPEC_ENV: str(gate_spec)}, cwd=self.cwd,
+                                        start_new_session=True, pass_fds=fds)
+            finally:
+                os.close(out)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+
+def kill_group(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+    except ProcessLookupError:
+        pass
