@@ -16,6 +16,7 @@ from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.mwops.ssm.plugins.module_utils import _execution_schema as schema
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_core as core
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_documents import (
@@ -243,7 +244,7 @@ class ActionModule(ActionBase):
         except OSError:
             path = None
         ledger.finish(host, invocation_id, record["outcome"], time.time(),
-                      status_details=record["status_details"], output=history.output_tail(output),
+                      status_details=record["status_details"], output=schema.output_tail(output),
                       output_path=str(path) if path else None, exit_code=record.get("exit_code"),
                       cancelled_at_cutoff=bool(record.get("cancelled_at_cutoff")),
                       rebooted=record.get("rebooted"))

@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.mwops.ssm.plugins.module_utils import _execution_schema as schema
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_core as core
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_children import (
@@ -214,7 +215,7 @@ class Engine(ExecutionRecords):
     def _skipped_overlapping(self) -> dict[str, Any]:
         self.record = self._window_record(core.overlap_status(previous_running=True) or core.SKIPPED_OVERLAPPING,
                                           "Skipped: an execution of this window is still in progress.")
-        self.record["end_time"] = history.iso(self.start)
+        self.record["end_time"] = schema.iso(self.start)
         self._write()
         self.display(f"mw_run [{self.plan.window_name}]: SKIPPED_OVERLAPPING, another execution is in progress")
         return self.record
@@ -425,7 +426,7 @@ class Engine(ExecutionRecords):
             details = f"Interrupted: {type(interrupted).__name__}: {interrupted}".rstrip(": ")
         else:
             status, details = core.fold_window_status([t["status"] for t in tasks])
-        self.record.update(status=status, status_details=details, end_time=history.iso(self.clock()),
+        self.record.update(status=status, status_details=details, end_time=schema.iso(self.clock()),
                            task_executions=tasks)
         self._write()
 

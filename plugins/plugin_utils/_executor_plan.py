@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.mwops.ssm.plugins.module_utils._plan import NEW_WINDOW_ID, new_target_id, new_task_id
@@ -76,6 +76,7 @@ class TargetGroup:
     target_type: str
     hosts: tuple[str, ...]
     label: str = ""  # how the task names it: window target 'web' or InstanceIds
+    owner_information: str | None = None  # the window target's, for the history and the report
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,9 @@ class ExecutionPlan:
     duration: float
     cutoff: float
     tasks: tuple[TaskSpec, ...]
+    tags: Mapping[str, str] = field(default_factory=dict)  # the definition's, for the change reference
+    description: str | None = None
+    targets: Mapping[str, TargetGroup] = field(default_factory=dict)  # window targets by name
 
     def window_plan(self, concurrency_ceiling: int | None = None) -> WindowPlan:
         return WindowPlan(self.window_name, self.duration, self.cutoff,
@@ -227,8 +231,10 @@ def _window_targets(window: Mapping[str, Any], hosts: Sequence[InventoryHost], g
         if not filters:
             problems.append(f"window target {name!r} has no target filters")
         if not found:
+            owner = target.get("owner_information")
             resolved[name] = TargetGroup(local_uuid(window.get("name", ""), "target", name), str(resource_type),
-                                         resolve_filters(filters, hosts), f"window target {name!r}")
+                                         resolve_filters(filters, hosts), f"window target {name!r}",
+                                         None if owner is None else str(owner))
     return resolved
 
 
@@ -272,7 +278,8 @@ def _task_groups(task: Mapping[str, Any], window_name: str, window_targets: dict
         hosts_left = tuple(h for h in group.hosts if h not in seen)
         seen.update(hosts_left)
         if hosts_left or not group.hosts:
-            unique.append(TargetGroup(group.window_target_id, group.target_type, hosts_left, group.label))
+            unique.append(TargetGroup(group.window_target_id, group.target_type, hosts_left, group.label,
+                                      group.owner_information))
     return unique, problems
 
 
@@ -400,4 +407,6 @@ def build_plan(window: Mapping[str, Any], hosts: Sequence[InventoryHost], model:
             tasks.append(spec)
     if problems:
         raise PlanError(problems)
-    return ExecutionPlan(name, local_window_id(name), duration, cutoff, tuple(tasks))
+    description = window.get("description")
+    return ExecutionPlan(name, local_window_id(name), duration, cutoff, tuple(tasks), host_tags(window.get("tags")),
+                         None if description is None else str(description), window_targets)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.mwops.ssm.plugins.module_utils import _execution_schema as schema
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_core as core
-from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_ledger import (
     EVENT_END,
     EVENT_REFUSED,
@@ -170,12 +170,15 @@ class ExecutionRecords:
             "window_target_id": (group.window_target_id or None) if group else None,
             "status": status,
             "status_details": details,
-            "start_time": history.iso(result.start),
-            "end_time": history.iso(result.end),
+            "start_time": schema.iso(result.start),
+            "end_time": schema.iso(result.end),
             "counted_as_error": result.counted,
             "exit_code": extra.get("exit_code"),
             "output": extra.get("output") or "",
             "output_path": extra.get("output_path"),
+            "owner_information": (group.owner_information or None) if group else None,
+            "execution_id": None,  # no Run Command behind a local invocation
+            "output_location": extra.get("output_path"),
         }
 
     def _task_record(self, run: TaskRunState) -> dict[str, Any]:
@@ -193,21 +196,24 @@ class ExecutionRecords:
             "max_errors_spec": spec.max_errors_spec,
             "cutoff_behavior": spec.cutoff_behavior,
             "target_count": len(spec.targets),
-            "start_time": history.iso(run.start),
-            "end_time": history.iso(run.end),
+            "start_time": schema.iso(run.start),
+            "end_time": schema.iso(run.end),
             "child_log": str(run.child_log) if run.process is not None else None,
+            "parameters": schema.mask_parameters(dict(spec.parameters)),  # secrets never reach the history
         }
         if not run.started:
             if not (self.interrupted or self.finished or self._past_cutoff()):
                 return {**base, "status": core.PENDING, "status_details": "Waiting for earlier priorities.",
                         "errors_counted": 0, "invocations": []}
+            owners = {h: g.owner_information or None for g in spec.groups for h in g.hosts}
             if self.interrupted:
                 status, details = core.CANCELLED, "Not started: the executor was interrupted."
             else:
                 status, details = core.fold_task_status([], spec.max_errors, started=False)
             invocations = [{"id": None, "target": t, "window_target_id": None, "status": core.CANCELLED,
                             "status_details": details, "start_time": None, "end_time": None,
-                            "counted_as_error": False, "exit_code": None, "output": "", "output_path": None}
+                            "counted_as_error": False, "exit_code": None, "output": "", "output_path": None,
+                            "owner_information": owners.get(t), "execution_id": None, "output_location": None}
                            for t in spec.targets]
             return {**base, "status": status, "status_details": details, "errors_counted": 0,
                     "invocations": invocations}
@@ -239,20 +245,23 @@ class ExecutionRecords:
 
     def _window_record(self, status: str, details: str) -> dict[str, Any]:
         return {
-            "schema": history.SCHEMA,
+            "schema": schema.SCHEMA,
             "id": self.execution_id,
             "window_id": self.plan.window_id,
             "window_name": self.plan.window_name,
             "status": status,
             "status_details": details,
-            "start_time": history.iso(self.start),
+            "start_time": schema.iso(self.start),
             "end_time": None,
             "duration_seconds": self.plan.duration,
             "cutoff_seconds": self.plan.cutoff,
-            "last_task_start_time": history.iso(self.last_start),
-            "window_end_time": history.iso(self.start + self.plan.duration),
+            "last_task_start_time": schema.iso(self.last_start),
+            "window_end_time": schema.iso(self.start + self.plan.duration),
             "forks_ceiling": self.forks_ceiling,
             "task_executions": [self._task_record(t) for t in self.tasks],
+            "source": "local",
+            "tags": dict(self.plan.tags),
+            "description": self.plan.description,
         }
 
     # ------------------------------------------------------------------ summary

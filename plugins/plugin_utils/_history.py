@@ -5,12 +5,9 @@
 
 """SSM-shaped execution history on disk: one JSON file per window execution.
 
-Shape (``schema: mwops.ssm/window-execution/1``): the window execution (``id``, ``window_id``,
-``window_name``, ``status``, ``status_details``, ``start_time``, ``end_time``) holds
-``task_executions`` (``id``, ``name``, ``task_arn``, ``priority``, resolved ``max_concurrency``
-and ``max_errors``, ``status``, times), each with ``invocations`` (``id``, ``target``,
-``status``, ``status_details``, times, the last 2,500 characters of ``output`` and
-``output_path``). Times are ISO-8601 UTC with microseconds. Files are replaced atomically
+The schema (``mwops.ssm/window-execution/1``: fields, times, the output tail and the masking of
+secret-named parameters) has one home, ``module_utils/_execution_schema``; this file only keeps
+it on disk. Files are replaced atomically
 (temporary file + ``os.replace``), so a reader never sees a torn file; executions older than
 the retention period (30 days, spec C.7) are pruned with their output.
 
@@ -33,8 +30,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-SCHEMA = "mwops.ssm/window-execution/1"
-OUTPUT_TAIL = 2500
+from ansible_collections.mwops.ssm.plugins.module_utils._execution_schema import SCHEMA
+
 RETENTION_DAYS = 30
 MIN_RETENTION_DAYS = 1
 OUTPUT_DIR = "output"
@@ -48,19 +45,8 @@ class UnsafeDirectoryError(RuntimeError):
     """A directory the executor keeps state in could be written by someone else."""
 
 
-def iso(ts: float | None) -> str | None:
-    """ISO-8601 UTC with sub-second precision, e.g. 2024-05-01T15:00:00.123456Z."""
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def parse_iso(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def output_tail(text: str) -> str:
-    return text[-OUTPUT_TAIL:]
 
 
 def safe_name(text: str) -> str:

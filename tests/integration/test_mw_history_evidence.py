@@ -245,7 +245,7 @@ def comparable(document):
 def test_the_same_report_from_a_local_run_and_from_an_ssm_run(sandbox, tmp_path):
     history_dir, window = local_run(tmp_path)
     local = play(sandbox, tmp_path, [
-        report_task(tmp_path / "evidence-local", history_dir=str(history_dir), tags=window["tags"]),
+        report_task(tmp_path / "evidence-local", history_dir=str(history_dir)),
         {"name": "Keep", "ansible.builtin.set_fact": {"saved": "{{ evidence }}"}}], name="local-report")
     sandbox.reset()
     window_id, dummy = scenario(sandbox, "evidence-twin", ["success", "failure:1", "success", "success", "success"],
@@ -272,7 +272,7 @@ def test_the_same_report_from_a_local_run_and_from_an_ssm_run(sandbox, tmp_path)
         *[("CANCELLED", "Not started: the task's error threshold (MaxErrors 0) was exceeded.")] * 3]
     # The same report again: nothing changes.
     again = play(sandbox, tmp_path, [
-        report_task(tmp_path / "evidence-local", history_dir=str(history_dir), tags=window["tags"]),
+        report_task(tmp_path / "evidence-local", history_dir=str(history_dir)),
         {"name": "Keep", "ansible.builtin.set_fact": {"saved": "{{ evidence }}"}}], name="local-again")
     assert again["changed"] is False and again["files"] == local["files"]
 

@@ -49,7 +49,24 @@ def test_normalise_refuses_foreign_data_with_the_rule():
         schema.normalise_execution({"schema": schema.SCHEMA, "id": "x"})
 
 
-def test_normalise_fills_optional_fields_of_executor_files(local_execution):
+def test_the_executor_writes_the_schema_fields(local_execution):
+    """The fixture is a file written by mw_run: it carries the fields the schema added."""
+    assert local_execution["source"] == "local" and local_execution["tags"] == {"ChangeTicket": "CHG-0042"}
+    task = local_execution["task_executions"][0]
+    assert task["parameters"] == {"commands": ["test {{TARGET_ID}} != h02"]}
+    for invocation in task["invocations"]:
+        assert invocation["owner_information"] == "team-web" and invocation["execution_id"] is None
+        assert invocation["output_location"] == invocation["output_path"]
+    assert schema.normalise_execution(local_execution)["tags"] == {"ChangeTicket": "CHG-0042"}
+
+
+def test_normalise_fills_optional_fields_of_older_executor_files(local_execution):
+    local_execution.pop("source"), local_execution.pop("tags"), local_execution.pop("description")
+    task = local_execution["task_executions"][0]
+    task.pop("parameters")
+    for invocation in task["invocations"]:
+        for key in schema.INVOCATION_OPTIONAL:
+            invocation.pop(key)
     record = schema.normalise_execution(local_execution)
     assert record["source"] == "local" and record["tags"] == {}
     invocation = record["task_executions"][0]["invocations"][0]

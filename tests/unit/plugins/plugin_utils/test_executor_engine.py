@@ -199,3 +199,23 @@ def test_a_child_stops_within_seconds_once_the_engine_lock_is_free(tmp_path):
         return not any(_alive(int(d.name)) for d in Path("/proc").iterdir() if d.name.isdigit()
                        and _pgid(int(d.name)) == process.pid)
     _wait_for(group_gone, 10)
+
+
+def test_history_records_carry_the_schema_fields_with_secrets_masked(tmp_path):
+    """Window tags and source, masked task parameters, the target's owner information (issue 13)."""
+    task = TaskSpec("patch", "wt-id", "RUN_COMMAND", "AWS-RunShellScript", 1, "1", "0", 1, 0, "CONTINUE_TASK",
+                    {"commands": ["true"], "DbPassword": "hunter2"},
+                    (TargetGroup("tg-id", "INSTANCE", ("h01",), "window target 'web'", "team-web"),))
+    window = ExecutionPlan("masked", "mw-0123456789abcdef0", 3600.0, 0.0, (task,), {"ChangeTicket": "CHG-1"})
+    engine = eng.Engine(window, tmp_path / "history", SleepLauncher(tmp_path / "p"), print)
+    history.private_dir(engine.state_dir)
+    engine._prepare_tasks()  # pylint: disable=protected-access
+    engine.finished = True
+    record = engine._window_record("SUCCESS", "done")  # pylint: disable=protected-access
+    assert (record["source"], record["tags"]) == ("local", {"ChangeTicket": "CHG-1"})
+    (written,) = record["task_executions"]
+    assert written["parameters"] == {"commands": ["true"], "DbPassword": "********"}
+    assert "hunter2" not in json.dumps(record)
+    (invocation,) = written["invocations"]
+    assert (invocation["owner_information"], invocation["execution_id"], invocation["output_location"]) == (
+        "team-web", None, None)

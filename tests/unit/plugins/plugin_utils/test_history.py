@@ -9,13 +9,15 @@ import time
 
 import pytest
 
+from ansible_collections.mwops.ssm.plugins.module_utils import _execution_schema as schema
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
 
 
 def test_iso_has_sub_second_precision_in_utc():
-    assert history.iso(0.25) == "1970-01-01T00:00:00.250000Z"
-    assert history.parse_iso(history.iso(1700000000.5)) == 1700000000.5
-    assert history.iso(None) is None
+    # The executor writes times with the schema's own iso(): one home for the format.
+    assert schema.iso(0.25) == "1970-01-01T00:00:00.250000Z"
+    assert history.parse_iso(schema.iso(1700000000.5)) == 1700000000.5
+    assert schema.iso(None) is None
 
 
 def _writer(path, rounds):
@@ -42,7 +44,7 @@ def test_prune_removes_old_executions_and_their_output(tmp_path):
     for ident, age_days in ((old_id, 31), (new_id, 29)):
         start = now - age_days * 86400
         path = history.execution_file(tmp_path, "w", start, ident)
-        history.write_json_atomic(path, {"schema": history.SCHEMA, "id": ident, "start_time": history.iso(start)})
+        history.write_json_atomic(path, {"schema": history.SCHEMA, "id": ident, "start_time": schema.iso(start)})
         history.write_text_atomic(history.output_path(tmp_path, ident, "task", "h1"), "output")
     assert history.prune(tmp_path, now) == [old_id]
     assert [e["id"] for e in history.load_executions(tmp_path)] == [new_id]
@@ -51,7 +53,7 @@ def test_prune_removes_old_executions_and_their_output(tmp_path):
 
 def test_output_tail_is_the_last_2500_characters():
     text = "a" * 3000 + "END"
-    assert history.output_tail(text) == text[-2500:] and history.output_tail(text).endswith("END")
+    assert schema.output_tail(text) == text[-2500:] and schema.output_tail(text).endswith("END")
 
 
 OLD = "2000-01-01T00:00:00.000000Z"
