@@ -23,7 +23,9 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import load_extra_vars
 
+from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_preflight as preflight
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
+from ansible_collections.mwops.ssm.plugins.plugin_utils import _report as report
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_engine import ChildLauncher, Engine
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import (
     ExecutionPlan,
@@ -42,6 +44,7 @@ RIGHT_FORM = ("ansible-playbook mwops.ssm.run_window -i INVENTORY -e mw_window_f
               "-e mw_history_dir=DIR")
 # Vault ID of the one-time key that protects prompted connection passwords on a child's command line.
 RUN_VAULT_ID = "mwops_ssm_run"
+REPORT_NAME_PREFIX = 40
 
 
 def _own_collections_root() -> str | None:
@@ -80,6 +83,13 @@ ARGUMENT_SPEC = {
     "retention_days": {"type": "float", "default": history.RETENTION_DAYS},
     "fail_on_status": {"type": "list", "elements": "str", "default": []},
     "child_args": {"type": "list", "elements": "str", "default": []},
+    "preflight_fail_on": {"type": "list", "elements": "str", "choices": ["fail", "warn"],
+                          "default": list(preflight.DEFAULT_FAIL_ON)},
+    "preflight_estimates": {"type": "dict", "default": {}},
+    "report_dir": {"type": "path"},
+    "report_formats": {"type": "list", "elements": "str", "choices": list(report.FORMATS),
+                       "default": ["html", "markdown"]},
+    "report_change_tag": {"type": "str", "default": report.DEFAULT_CHANGE_TAG},
 }
 
 
@@ -116,6 +126,17 @@ class ActionModule(ActionBase):
                               args["cutoff_seconds"])
         except PlanError as exc:
             raise AnsibleActionFail(str(exc)) from None
+        estimates = _estimates(args["preflight_estimates"])
+        checked = preflight.run_preflight(window, plan, hosts, history_dir if os.path.isdir(history_dir) else None,
+                                          estimates, args["allow_empty_targets"])
+        lines = preflight.summary_lines(checked)
+        display.display("\n".join(lines))
+        result.update(preflight=checked, preflight_summary=lines)
+        refused = preflight.refusal(checked, args["preflight_fail_on"])
+        if refused:
+            # Before anything runs: no child, no lock, no history file (the window never opened).
+            result.update(failed=True, changed=False, msg=refused, plan=_plan_preview(plan))
+            return result
         if self._task.check_mode:
             result.update(changed=False, msg="Check mode: the window would run as planned.", plan=_plan_preview(plan))
             return result
@@ -132,6 +153,17 @@ class ActionModule(ActionBase):
         status = record["status"]
         result.update(changed=True, status=status, status_details=record["status_details"],
                       window_execution=_without_output(record), history_file=str(engine.file), summary=table.splitlines())
+        if args["report_dir"]:
+            try:
+                files, dummy = report.write_reports([record], os.path.abspath(args["report_dir"]),
+                                                    formats=args["report_formats"],
+                                                    change_tag=args["report_change_tag"],
+                                                    basename=_report_basename(record))
+            except (report.ReportError, OSError) as exc:
+                raise AnsibleActionFail(f"report_dir: the evidence report could not be written ({exc}); "
+                                        f"the history is in {engine.file}.") from None
+            result["report_files"] = files
+            display.display("evidence: " + ", ".join(files[f] for f in args["report_formats"] if f in files))
         if status in args["fail_on_status"]:
             result.update(failed=True, msg=f"The window execution ended {status}: {record['status_details']}")
         else:
@@ -234,6 +266,25 @@ class ActionModule(ActionBase):
         for name in ("ANSIBLE_CALLBACKS_ENABLED", "ANSIBLE_CALLBACK_WHITELIST"):
             env.pop(name, None)
         return ChildLauncher(command, env, os.getcwd(), vault_secrets)
+
+
+def _report_basename(record: Mapping[str, Any]) -> str:
+    """Window name prefix and the execution ID: unique per run and within the report core's 80 characters."""
+    return f"{str(record['window_name'])[:REPORT_NAME_PREFIX]}_{record['id']}"
+
+
+def _estimates(values: Mapping[str, Any]) -> dict[str, float]:
+    """Declared minutes per invocation, as mw_preflight's ``estimates``."""
+    checked = {}
+    for key, value in _plain(values).items():
+        try:
+            checked[key] = float(value)
+        except (TypeError, ValueError):
+            checked[key] = -1.0
+        if checked[key] < 0:
+            raise AnsibleActionFail(f"preflight_estimates['{key}'] must be a number of minutes (0 or more), "
+                                    f"got {value!r}")
+    return checked
 
 
 def _without_output(record: dict[str, Any]) -> dict[str, Any]:

@@ -188,8 +188,9 @@ def estimate_window(window: Mapping[str, Any], task_targets: Mapping[str, int | 
                     estimates: Mapping[str, Any]) -> Estimate:
     """Per-level and total minutes for a window. ``task_targets``: task name -> online targets
     (None for a task without targets)."""
-    duration = int(window.get("duration") or 0)
-    cutoff = int(window.get("cutoff") or 0)
+    # Hours; fractions come from the local executor's duration_seconds / cutoff_seconds overrides.
+    duration = float(window.get("duration") or 0)
+    cutoff = float(window.get("cutoff") or 0)
     result = Estimate(available_minutes=float(max(0, duration - cutoff) * 60))
     for task in window.get("tasks") or []:
         name = str(task.get("name") or task.get("window_task_id") or "(unnamed)")

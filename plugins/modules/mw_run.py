@@ -94,11 +94,52 @@ options:
     default: mw_tags
   allow_empty_targets:
     description:
-      - A task target (window target or C(InstanceIds) entry) that resolves to no inventory host is
-        reported in the task's status details, and the task and window end V(FAILED), unless this
-        is V(true).
+      - The one rule for empty targets. A task target (window target or C(InstanceIds) entry) that
+        resolves to no inventory host is a failure unless this is V(true) - a preflight C(fail) of
+        C(targets_resolve), which refuses the run with the default O(preflight_fail_on), and, if the
+        run goes on anyway, the task and window end V(FAILED) with the reason in the status details.
+      - With V(true) it is a preflight C(warn) and a note in the task's status details; the task
+        runs on the hosts its other targets resolve to.
     type: bool
     default: false
+  preflight_fail_on:
+    description:
+      - Before anything runs, the inventory-side checks of M(mwops.ssm.mw_preflight) are made on the
+        resolved plan - C(targets_resolve), C(patch_groups_match) (patch-group tag values from
+        O(tags_variable)), C(reboots_not_missed) and C(window_long_enough) (against the local history
+        in O(history_dir) or O(preflight_estimates)). C(role_is_right) needs IAM and is left out.
+      - When any check has one of these statuses the run is refused - the task fails with the
+        report, nothing is executed and no window execution is recorded (the history is not
+        touched). An empty list only reports.
+      - The report is returned as RV(preflight) and shown as a readable table, also in check mode.
+    type: list
+    elements: str
+    choices: [fail, warn]
+    default: [fail]
+  preflight_estimates:
+    description:
+      - Declared minutes per invocation for C(window_long_enough), for tasks without local history,
+        keyed by C(window/task), task name or task ARN (as O(mwops.ssm.mw_preflight#module:estimates)).
+    type: dict
+    default: {}
+  report_dir:
+    description:
+      - Write the evidence report of this window execution (the M(mwops.ssm.mw_report) documents) to
+        this directory after the run, next to the history. Relative paths are relative to the
+        current working directory. The directory is created 0700 and the files 0600.
+      - The file names are the window name and execution ID; RV(report_files) returns the paths.
+      - Not written in check mode or when preflight refuses the run.
+    type: path
+  report_formats:
+    description: The report formats written to O(report_dir).
+    type: list
+    elements: str
+    choices: [markdown, csv, json, html]
+    default: [html, markdown]
+  report_change_tag:
+    description: The window tag whose value the report shows as the change reference.
+    type: str
+    default: ChangeTicket
   documents:
     description:
       - Maps SSM document names to Ansible modules, so custom documents have a local twin.
@@ -155,7 +196,9 @@ attributes:
     support: none
   check_mode:
     support: full
-    details: In check mode the window is validated against the inventory and the plan is returned; nothing runs.
+    details: >-
+      In check mode the window is validated against the inventory, preflight runs, and the plan and the
+      preflight report are returned; nothing runs. The task fails when preflight would refuse the run.
   diff_mode:
     support: none
   platform:
@@ -182,6 +225,35 @@ EXAMPLES = r"""
         window_file: windows/prod-linux-patching.yml
         history_dir: /var/lib/mwops/history
         fail_on_status: [FAILED, TIMED_OUT]
+
+- name: Run a window and leave its evidence next to the history, for the change ticket
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Run the patching window
+      mwops.ssm.mw_run:
+        window_file: windows/prod-linux-patching.yml
+        history_dir: /var/lib/mwops/history
+        report_dir: /var/lib/mwops/evidence
+        report_formats: [html, markdown]
+        preflight_estimates:
+          patch-web: 12
+      register: patching
+
+    - name: Show where the Markdown evidence is
+      ansible.builtin.debug:
+        msg: "{{ patching.report_files.markdown }}"
+
+- name: Preflight only (check mode) - stop a pipeline on warnings too
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Check the window against the inventory and the local history
+      mwops.ssm.mw_run:
+        window_file: windows/prod-linux-patching.yml
+        history_dir: /var/lib/mwops/history
+        preflight_fail_on: [fail, warn]
+      check_mode: true
 
 - name: A window written inline, with a pseudo parameter and short test timings
   hosts: localhost
@@ -279,19 +351,59 @@ window_execution:
     end_time:
       description: When the execution ended.
       type: str
+    source:
+      description: V(local) for the local executor (V(ssm) in M(mwops.ssm.mw_execution_info)).
+      type: str
+    tags:
+      description: The window definition's tags (the report's change reference comes from them).
+      type: dict
     task_executions:
       description:
         - One per task, with C(id), C(name), C(task_arn), C(priority), the resolved
           C(max_concurrency) and C(max_errors), C(status), C(status_details), C(start_time),
-          C(end_time), C(errors_counted) and C(invocations).
+          C(end_time), C(errors_counted), C(parameters) (secret-named ones masked, also in the history
+          file) and C(invocations).
         - Each invocation has C(id), C(target) (the inventory hostname), C(status),
-          C(status_details), C(start_time), C(end_time), C(counted_as_error), C(exit_code) and
-          C(output_path) (the full output); the history file also holds C(output), its last
-          2,500 characters.
+          C(status_details), C(start_time), C(end_time), C(counted_as_error), C(exit_code),
+          C(owner_information) (the window target's), C(execution_id) (always null locally) and
+          C(output_path) = C(output_location) (the full output); the history file also holds
+          C(output), its last 2,500 characters.
+        - The schema is C(mwops.ssm/window-execution/1), the one M(mwops.ssm.mw_execution_info) returns.
       type: list
       elements: dict
 plan:
-  description: The resolved plan (targets, rate controls) in check mode.
-  returned: check mode
+  description: The resolved plan (targets, rate controls) in check mode, or when preflight refused the run.
+  returned: check mode, or preflight refused the run
   type: dict
+preflight:
+  description:
+    - The preflight report of the resolved plan, in the shape of one window of M(mwops.ssm.mw_preflight)
+      (without C(role_is_right)).
+  returned: always, once the window and inventory were read
+  type: dict
+  contains:
+    status:
+      description: The worst check status, C(pass), C(warn) or C(fail).
+      type: str
+      sample: warn
+    checks:
+      description:
+        - One per check, with C(check), C(status), C(failure), C(cause), C(fix), C(findings)
+          (C(status), C(subject), C(message), C(instance_ids) - here inventory hostnames) and C(evidence).
+      type: list
+      elements: dict
+preflight_summary:
+  description: The preflight report as a readable table, one line per element (also shown in the output).
+  returned: always, once the window and inventory were read
+  type: list
+  elements: str
+  sample:
+    - "preflight of window prod-linux-patching: warn"
+report_files:
+  description: The evidence report files written to O(report_dir), by format.
+  returned: when O(report_dir) is set and not check mode
+  type: dict
+  sample:
+    html: /var/lib/mwops/evidence/prod-linux-patching_0b6d0b3e-7d0a-4a11-8a4b-1f2e3d4c5b6a.html
+    markdown: /var/lib/mwops/evidence/prod-linux-patching_0b6d0b3e-7d0a-4a11-8a4b-1f2e3d4c5b6a.md
 """

@@ -283,6 +283,21 @@ def _task_groups(task: Mapping[str, Any], window_name: str, window_targets: dict
     return unique, problems
 
 
+def empty_targets_reason(task: TaskSpec, allowed: bool) -> str | None:
+    """The one rule for target entries that resolve to no inventory host, or None when all have hosts.
+
+    Such a task fails (preflight ``fail`` before the run, ``FAILED`` in the history) unless
+    ``allow_empty_targets`` is set; then it is a warning and the task runs on the hosts it has.
+    """
+    if not task.empty_targets:
+        return None
+    empty = f"{', '.join(task.empty_targets)} resolved to 0 inventory hosts"
+    if allowed:
+        return f"No targets: {empty} (allowed by allow_empty_targets)."
+    return (f"Failed: {empty}; the task did not run there. Fix the targets or the inventory, "
+            "or set allow_empty_targets.")
+
+
 def _empty_targets(groups: Sequence[TargetGroup]) -> tuple[str, ...]:
     """Labels of the target entries that resolved to no host at all (before de-duplication)."""
     return tuple(dict.fromkeys(g.label for g in groups if not g.hosts))

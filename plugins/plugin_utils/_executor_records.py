@@ -25,7 +25,11 @@ from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_ledger import 
     EVENT_START,
     TaskLedger,
 )
-from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import ExecutionPlan, TaskSpec
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import (
+    ExecutionPlan,
+    TaskSpec,
+    empty_targets_reason,
+)
 
 NOT_DISPATCHED = "not_dispatched"
 SUMMARY_REASONS_PER_TASK = 20
@@ -229,14 +233,13 @@ class ExecutionRecords:
         if run.capped:
             details += (f" MaxConcurrency {spec.max_concurrency} was capped at {run.concurrency} "
                         "by the forks ceiling.")
-        if spec.empty_targets and run.end is not None and not run.interrupted:
-            empty = (f"{', '.join(spec.empty_targets)} resolved to 0 inventory hosts")
+        empty = empty_targets_reason(spec, self.allow_empty_targets)
+        if empty and run.end is not None and not run.interrupted:
             if self.allow_empty_targets:
-                details += f" No targets: {empty} (allowed by allow_empty_targets)."
+                details += f" {empty}"
             else:
                 status = core.FAILED
-                details = (f"Failed: {empty}; the task did not run there. Fix the targets or the inventory, "
-                           f"or set allow_empty_targets. {details}")
+                details = f"{empty} {details}"
         return {**base, "status": status, "status_details": details, "errors_counted": errors,
                 "invocations": invocations}
 

@@ -243,7 +243,7 @@ def comparable(document):
 
 @pytest.mark.slow
 def test_the_same_report_from_a_local_run_and_from_an_ssm_run(sandbox, tmp_path):
-    history_dir, window = local_run(tmp_path)
+    history_dir, dummy = local_run(tmp_path)
     local = play(sandbox, tmp_path, [
         report_task(tmp_path / "evidence-local", history_dir=str(history_dir)),
         {"name": "Keep", "ansible.builtin.set_fact": {"saved": "{{ evidence }}"}}], name="local-report")
