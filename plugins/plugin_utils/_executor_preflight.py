@@ -20,7 +20,6 @@ from typing import Any
 
 from ansible_collections.mwops.ssm.plugins.module_utils._preflight import (
     FAIL,
-    STATUSES,
     WARN,
     summary_table,
     worst,
@@ -37,13 +36,6 @@ from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import (
 INSTANCE_IDS_KEY = "(InstanceIds)"
 DEFAULT_FAIL_ON = (FAIL,)
 CHECK_NAME = "targets_resolve"
-
-
-def check_fail_on(statuses: Sequence[str]) -> None:
-    unknown = [s for s in statuses if s not in STATUSES]
-    if unknown:
-        raise ValueError(f"preflight_fail_on: {', '.join(map(repr, unknown))} is not a check status; "
-                         f"choose from {', '.join(STATUSES)}")
 
 
 def run_preflight(window: Mapping[str, Any], plan: ExecutionPlan, hosts: Sequence[InventoryHost],
