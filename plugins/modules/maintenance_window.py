@@ -517,7 +517,7 @@ def main() -> None:
         return ensure_window(client, params["name"], params["window_id"],
                              desired_window(params) if present else None, module.check_mode, purge_tags=params["purge_tags"],
                              purge_targets=params["purge_targets"], purge_tasks=params["purge_tasks"],
-                             force=params["force"])
+                             force=params["force"], keep_going=module.lifeline.keep_going)
 
     plan, final = run_guarded(module, converge)
     window_id = (final or plan.before or {}).get("window_id")

@@ -207,7 +207,7 @@ def main() -> None:
     module = AnsibleSSMModule(
         argument_spec=mw_target_argument_spec(),
         supports_check_mode=True,
-        required_one_of=[["window", "window_id"], ["name", "window_target_id"]],
+        required_one_of=[["window", "window_id"]],
     )
     params = module.params
     desired = strip_none({k: params.get(k) for k in TARGET_SPEC})
@@ -217,7 +217,7 @@ def main() -> None:
 
     def converge():
         return ensure_target(client, params["window"], params["window_id"], desired, params["state"] == "present",
-                             module.check_mode, force=params["force"])
+                             module.check_mode, force=params["force"], keep_going=module.lifeline.keep_going)
 
     plan, final, window_id = run_guarded(module, converge)
     target_id = (final or plan.before or {}).get("window_target_id")

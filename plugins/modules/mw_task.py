@@ -390,7 +390,7 @@ def main() -> None:
     module = AnsibleSSMModule(
         argument_spec=mw_task_argument_spec(),
         supports_check_mode=True,
-        required_one_of=[["window", "window_id"], ["name", "window_task_id"]],
+        required_one_of=[["window", "window_id"]],
     )
     params = module.params
     desired = strip_none({k: params.get(k) for k in TASK_SPEC})
@@ -400,7 +400,7 @@ def main() -> None:
 
     def converge():
         return ensure_task(client, params["window"], params["window_id"], desired, params["state"] == "present",
-                           module.check_mode)
+                           module.check_mode, keep_going=module.lifeline.keep_going)
 
     plan, final, window_id = run_guarded(module, converge)
     task_id = (final or plan.before or {}).get("window_task_id")
