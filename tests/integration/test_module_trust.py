@@ -48,7 +48,8 @@ def _window_play(tmp_path: Path, sandbox, definition: Dict[str, Any], name: str 
     tasks: List[Dict[str, Any]] = [{"name": "converge", "mwops.ssm.maintenance_window": definition, "register": "out"}]
     if register_to:
         tasks.append({"name": "keep", "ansible.builtin.copy": {"content": "{{ out | to_json }}",
-                                                               "dest": str(register_to), "mode": "0600"}})
+                                                               "dest": str(register_to), "mode": "0600"},
+                      "check_mode": False})
     play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
              "module_defaults": H.module_defaults(sandbox.endpoint), "tasks": tasks}]
     return H.write_playbook(tmp_path / name, play)
@@ -356,7 +357,7 @@ def test_unknown_ids_and_contradicting_names_write_nothing(sandbox, ssm_client, 
     web = ssm_client.register_target_with_maintenance_window(
         WindowId=a, ResourceType="INSTANCE", Name="web", Targets=[{"Key": "tag:Role", "Values": ["web"]}])["WindowTargetId"]
     db = ssm_client.register_target_with_maintenance_window(
-        WindowId=a, ResourceType="INSTANCE", Name="db", Targets=[{"Key": "tag:Role", "Values": ["db"]}])["WindowTargetId"]
+        WindowId=a, ResourceType="INSTANCE", Name="dbs", Targets=[{"Key": "tag:Role", "Values": ["db"]}])["WindowTargetId"]
     ssm_client.register_task_with_maintenance_window(WindowId=a, Name="patch", TaskType="AUTOMATION", TaskArn="AWS-Doc")
     nowhere = str(uuid.uuid4())
     window = f"schedule: rate(1 day)\n    duration: 2\n    cutoff: 0"
@@ -396,7 +397,7 @@ def test_unknown_ids_and_contradicting_names_write_nothing(sandbox, ssm_client, 
         assert words in results[case]["msg"], f"{case}: {results[case]['msg']}"
     assert _writes(log) == []
     assert _window_ids(ssm_client, b_name) == [b]
-    assert _names(_targets(ssm_client, a)) == ["db", "web"] and _names(_tasks(ssm_client, a)) == ["patch"]
+    assert _names(_targets(ssm_client, a)) == ["dbs", "web"] and _names(_tasks(ssm_client, a)) == ["patch"]
     assert web
     for window_id in (a, b):
         ssm_client.delete_maintenance_window(WindowId=window_id)
@@ -487,16 +488,16 @@ def test_unnamed_targets_and_tasks_are_created_and_kept(sandbox, ssm_client, tmp
     name = f"unnamed-{uuid.uuid4().hex[:8]}"
     definition = {"name": name, "schedule": "rate(1 day)", "duration": 2, "cutoff": 0,
                   "targets": [{"targets": [{"key": "tag:Role", "values": ["web"]}]},
-                              {"name": "db", "targets": [{"key": "tag:Role", "values": ["db"]}]}],
+                              {"name": "dbs", "targets": [{"key": "tag:Role", "values": ["db"]}]}],
                   "tasks": [{"task_type": "AUTOMATION", "task_arn": "AWS-RestartEC2Instance",
-                             "targets": [{"window_target": "db"}], "max_concurrency": "1", "max_errors": "0"},
+                             "targets": [{"window_target": "dbs"}], "max_concurrency": "1", "max_errors": "0"},
                             {"task_type": "LAMBDA", "task_arn": "arn:aws:lambda:us-east-1:123456789012:function:f"}]}
     playbook = _window_play(tmp_path, sandbox, definition)
     _run(sandbox, playbook)
     window_id = _window_ids(ssm_client, name)[0]
     before = (sorted(t["WindowTargetId"] for t in _targets(ssm_client, window_id)),
               sorted(t["WindowTaskId"] for t in _tasks(ssm_client, window_id)))
-    assert _names(_targets(ssm_client, window_id)) == ["", "db"] and len(before[1]) == 2
+    assert _names(_targets(ssm_client, window_id)) == ["", "dbs"] and len(before[1]) == 2
     proc, log = _run(sandbox, playbook)
     assert _writes(log) == [] and "changed=0" in proc.stdout
     after = (sorted(t["WindowTargetId"] for t in _targets(ssm_client, window_id)),
