@@ -178,7 +178,8 @@ def _create(client, op: Op, request: Doc) -> t.Optional[str]:
         stale.append(new_id)
 
 
-def execute(client, ops: t.Sequence[Op], keep_going: t.Optional[t.Callable[[], bool]] = None) -> t.Dict[str, str]:
+def execute(client, ops: t.Sequence[Op], keep_going: t.Optional[t.Callable[[], bool]] = None,
+            done: t.Optional[t.List[Doc]] = None) -> t.Dict[str, str]:
     """Send the writes in order; returns placeholder -> real ID for what was created.
 
     ``keep_going`` is asked before every write; when it says no (the controller that started the
@@ -186,7 +187,7 @@ def execute(client, ops: t.Sequence[Op], keep_going: t.Optional[t.Callable[[], b
     listing them.
     """
     ids: t.Dict[str, str] = {}
-    done: t.List[Doc] = []
+    done = [] if done is None else done
     for op in ops:
         try:
             if keep_going is not None and not keep_going():
@@ -227,7 +228,7 @@ def apply(client, plan: Plan, check_mode: bool, keep_going: t.Optional[t.Callabl
           ) -> t.Dict[str, str]:
     if check_mode or not plan.ops:
         return {}
-    return execute(client, plan.ops, keep_going)
+    return execute(client, plan.ops, keep_going, plan.completed_writes)
 
 
 # ----------------------------------------------------------------------------- ensure_*

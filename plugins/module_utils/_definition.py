@@ -725,8 +725,8 @@ def parameter_problems(params: t.Any, path: str) -> t.List[Problem]:
         values = value if isinstance(value, (list, tuple)) else [value]
         bad = [v for v in values if v is not None and not isinstance(v, _SCALARS)]
         if bad:
-            problems.append(Problem(f"{path}['{name}']", f"must be a string or a list of strings "
-                                                        f"(got a {type(bad[0]).__name__} inside)"))
+            message = f"must be a string or a list of strings (got a {type(bad[0]).__name__} inside)"
+            problems.append(Problem(f"{path}['{name}']", message))
     return problems
 
 

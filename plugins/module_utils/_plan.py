@@ -106,6 +106,8 @@ class Plan:
     before: t.Optional[Doc] = None
     after: t.Optional[Doc] = None
     safe_deregister: bool = True
+    # Filled when the plan is applied: the write calls made, in order (operation and IDs).
+    completed_writes: t.List[Doc] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:

@@ -566,7 +566,7 @@ def main() -> None:
     plan, final = run_guarded(module, converge)
     window_id = (final or plan.before or {}).get("window_id")
     result = dict(changed=plan.changed, window_id=window_id, maintenance_window=final or {},
-                  changed_fields=plan.changed_fields)
+                  changed_fields=plan.changed_fields, completed_writes=plan.completed_writes)
     if module._diff:
         result["diff"] = {"before": plan.before or {}, "after": final or {}}
     module.exit_json(**result)

@@ -441,7 +441,7 @@ def main() -> None:
     plan, final, window_id = run_guarded(module, converge)
     task_id = (final or plan.before or {}).get("window_task_id")
     result = dict(changed=plan.changed, window_id=window_id, window_task_id=task_id, task=final or {},
-                  changed_fields=plan.changed_fields)
+                  changed_fields=plan.changed_fields, completed_writes=plan.completed_writes)
     if module._diff:
         result["diff"] = {"before": plan.before or {}, "after": final or {}}
     module.exit_json(**result)

@@ -128,8 +128,8 @@ def _run(sandbox, playbook: Path, *args: str, ok: bool = True):
 
 
 def _window_ids(ssm_client, name: str) -> List[str]:
-    return sorted(w["WindowId"] for w in ssm_client.describe_maintenance_windows()["WindowIdentities"]
-                  if w["Name"] == name)
+    pages = ssm_client.get_paginator("describe_maintenance_windows").paginate(Filters=[{"Key": "Name", "Values": [name]}])
+    return sorted(w["WindowId"] for page in pages for w in page["WindowIdentities"] if w["Name"] == name)
 
 
 def _names(items: List[Dict[str, Any]]) -> List[str]:
@@ -174,7 +174,7 @@ def test_simultaneous_converges_of_one_definition_never_duplicate(sandbox, ssm_c
     # Both runs must have seen "no such window" and send their create at the same moment.
     sandbox.hold("CreateMaintenanceWindow", count=2, mode="barrier", timeout=120)
     start = len(sandbox.requests())
-    runs = [_start(playbook) for _ in range(2)]
+    runs = [_start(playbook), _start(playbook)]
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     log = sandbox.requests()[start:]
     creates = [r for r in log if r["operation"] == "CreateMaintenanceWindow"]
@@ -214,11 +214,11 @@ def test_simultaneous_mw_target_and_mw_task_runs_never_duplicate(sandbox, ssm_cl
     sandbox.hold("RegisterTargetWithMaintenanceWindow", count=2, mode="barrier", timeout=120)
     sandbox.hold("RegisterTaskWithMaintenanceWindow", count=2, mode="barrier", timeout=120)
     start = len(sandbox.requests())
-    runs = [_start(playbook) for _ in range(2)]
+    runs = [_start(playbook), _start(playbook)]
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     log = sandbox.requests()[start:]
-    assert [r.get("held") for r in log if r["operation"] == "RegisterTaskWithMaintenanceWindow"] == [True, True]
     assert _names(_targets(ssm_client, window_id)) == ["web"]
+    assert [r.get("held") for r in log if r["operation"] == "RegisterTaskWithMaintenanceWindow"] == [True, True]
     assert _names(_tasks(ssm_client, window_id)) == ["patch"]
     assert all(run.returncode == 0 for run in runs), outputs
     ssm_client.delete_maintenance_window(WindowId=window_id)
@@ -360,7 +360,7 @@ def test_unknown_ids_and_contradicting_names_write_nothing(sandbox, ssm_client, 
         WindowId=a, ResourceType="INSTANCE", Name="dbs", Targets=[{"Key": "tag:Role", "Values": ["db"]}])["WindowTargetId"]
     ssm_client.register_task_with_maintenance_window(WindowId=a, Name="patch", TaskType="AUTOMATION", TaskArn="AWS-Doc")
     nowhere = str(uuid.uuid4())
-    window = f"schedule: rate(1 day)\n    duration: 2\n    cutoff: 0"
+    window = "schedule: rate(1 day)\n    duration: 2\n    cutoff: 0"
     cases = {
         "task_unknown_id": (f"mwops.ssm.mw_task: {{window: {a_name}, name: patch, window_task_id: {nowhere}, "
                             f"task_type: AUTOMATION, task_arn: AWS-Doc}}", "no task with ID"),
@@ -423,6 +423,23 @@ def test_absent_lists_are_left_alone_and_empty_lists_mean_none(sandbox, ssm_clie
     assert result["diff"]["after"]["tasks"] == [] and len(result["diff"]["before"]["tasks"]) == 1
     _run(sandbox, _window_play(tmp_path, sandbox, dict(bare, tasks=[]), "none.json"))
     assert _tasks(ssm_client, window_id) == [] and len(_targets(ssm_client, window_id)) == 1
+    ssm_client.delete_maintenance_window(WindowId=window_id)
+
+
+def test_the_windows_role_leaves_unlisted_lists_alone(sandbox, ssm_client, tmp_path):
+    """A definition without targets/tasks given to the windows role keeps the window's own."""
+    name = f"role-lists-{uuid.uuid4().hex[:8]}"
+    definition = _definition(name, targets=1, tasks=1)
+    _run(sandbox, _window_play(tmp_path, sandbox, definition, "full.json"))
+    window_id = _window_ids(ssm_client, name)[0]
+    bare = {k: v for k, v in definition.items() if k not in ("targets", "tasks")}
+    play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
+             "module_defaults": H.module_defaults(sandbox.endpoint),
+             "tasks": [{"name": "role", "ansible.builtin.include_role": {"name": "mwops.ssm.windows"},
+                        "vars": {"windows_definitions": [bare]}}]}]
+    _proc, log = _run(sandbox, H.write_playbook(tmp_path / "role.json", play))
+    assert [w for w in _writes(log) if "Task" in w or "Target" in w] == []
+    assert _names(_tasks(ssm_client, window_id)) == ["task-0"] and _names(_targets(ssm_client, window_id)) == ["tg-0"]
     ssm_client.delete_maintenance_window(WindowId=window_id)
 
 

@@ -119,7 +119,7 @@ class Holds:
 
     def describe(self) -> Dict[str, Any]:
         with self._cond:
-            return {op: {k: v for k, v in hold.items()} for op, hold in self._holds.items()}
+            return {op: dict(hold) for op, hold in self._holds.items()}
 
 
 class SandboxApp:
@@ -164,7 +164,8 @@ class SandboxApp:
             entry["held"] = True
         if dropped:
             entry["dropped"] = True
-            return _error(recording, "InternalFailure", "dropped by a sandbox hold (the caller was killed)", "500 Internal Server Error")
+            return _error(recording, "InternalFailure", "dropped by a sandbox hold (the caller was killed)",
+                          "500 Internal Server Error")
         if throttled:
             entry["throttled"] = True
             return _error(recording, "ThrottlingException", "Rate exceeded")
@@ -217,7 +218,6 @@ class SandboxApp:
                 return _json(start_response, self._faults.describe())
         except (ValueError, TypeError, AttributeError) as exc:
             return _json(start_response, {"error": str(exc)}, "400 Bad Request")
-
 
     def _set_holds(self, environ: Environ, start_response: StartResponse, action: str) -> Iterable[bytes]:
         try:
@@ -298,7 +298,7 @@ def _recording(start_response: StartResponse, entry: Dict[str, Any]) -> StartRes
 def _error(start_response: StartResponse, code: str, message: str, status: str = "400 Bad Request") -> Iterable[bytes]:
     body = json.dumps({"__type": code, "message": message}).encode()
     start_response(status, [("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(body))),
-                                       ("x-amzn-RequestId", "mwsandbox-%s" % code)])
+                            ("x-amzn-RequestId", "mwsandbox-%s" % code)])
     return [body]
 
 

@@ -255,7 +255,8 @@ def test_lifeline_sees_its_ancestors_and_notices_one_going():
     assert chain and chain[0][0] == os.getppid()
     line = _lifeline.Lifeline()
     assert line.keep_going()
-    line._chain = [(chain[0][0], "0")] + chain[1:]  # pylint: disable=protected-access  (a reused PID)
+    # A parent whose PID was reused (another start time), then an ancestor that is gone.
+    line._chain = [(chain[0][0], "0")] + chain[1:]  # pylint: disable=protected-access
     assert not line.keep_going()
-    line._chain = copy.deepcopy(chain) + [(2 ** 22 + 7, "1")]  # pylint: disable=protected-access  (gone)
+    line._chain = copy.deepcopy(chain) + [(2 ** 22 + 7, "1")]  # pylint: disable=protected-access
     assert not line.keep_going()
