@@ -161,19 +161,21 @@ def _created_exists(client, operation: str, request: Doc, new_id: str) -> bool:
     return _ssm.get_task(client, request["WindowId"], new_id) is not None
 
 
-def _create(client, op: Op, request: Doc) -> t.Optional[str]:
+def _create(client, op: Op, request: Doc, fresh_windows: t.Set[str]) -> t.Optional[str]:
     """Send a Create/Register call under its derived ClientToken.
 
     SSM does not document how long a token is remembered, so the answer is checked: when the
     token's resource has been deleted since (a deliberate re-creation that observed the same
-    state), the call is made again under a token that names the stale ID.
+    state), the call is made again under a token that names the stale ID. Targets and tasks of a
+    window this run created need no check: no earlier token can name that window.
     """
     window_key = request.get("WindowId") or "account"
     stale: t.List[str] = []
     while True:
         request["ClientToken"] = client_token(op.operation, window_key, op.token_seed or {}, stale)
         new_id = _send(client, op.operation, request)
-        if not new_id or _created_exists(client, op.operation, request, new_id) or new_id in stale or len(stale) > 2:
+        if (not new_id or window_key in fresh_windows or new_id in stale or len(stale) > 2
+                or _created_exists(client, op.operation, request, new_id)):
             return new_id
         stale.append(new_id)
 
@@ -188,6 +190,7 @@ def execute(client, ops: t.Sequence[Op], keep_going: t.Optional[t.Callable[[], b
     """
     ids: t.Dict[str, str] = {}
     done = [] if done is None else done
+    fresh_windows: t.Set[str] = set()
     for op in ops:
         try:
             if keep_going is not None and not keep_going():
@@ -195,7 +198,9 @@ def execute(client, ops: t.Sequence[Op], keep_going: t.Optional[t.Callable[[], b
                                      "stopped before the next write")
             request = _substitute(op.request, ids)
             if op.token_seed is not None:
-                new_id = _create(client, op, request)
+                new_id = _create(client, op, request, fresh_windows)
+                if op.operation == "CreateMaintenanceWindow" and new_id:
+                    fresh_windows.add(new_id)
             else:
                 new_id = _send(client, op.operation, request)
         except Exception as e:  # pylint: disable=broad-except
