@@ -22,6 +22,7 @@ from ._plan import DefinitionError
 from ._plan import Op
 from ._plan import Plan
 from ._plan import WindowState
+from ._plan import client_token
 from ._plan import plan_target
 from ._plan import plan_task
 from ._plan import plan_window
@@ -32,13 +33,20 @@ Doc = t.Dict[str, t.Any]
 
 # ----------------------------------------------------------------------------- reading
 
-def find_window(client, name: t.Optional[str] = None, window_id: t.Optional[str] = None) -> t.Optional[Doc]:
+def find_window(client, name: t.Optional[str] = None, window_id: t.Optional[str] = None,
+                name_option: str = "name") -> t.Optional[Doc]:
     """GetMaintenanceWindow result for the window with this ID, or the one with this name.
 
-    Two windows with the same name is an error naming their IDs: we never guess.
+    Two windows with the same name is an error naming their IDs: we never guess. A name and an
+    ID that name different windows are refused.
     """
     if window_id:
-        return _ssm.get_window(client, window_id)
+        window = _ssm.get_window(client, window_id)
+        if window and name and window.get("Name") != name:
+            raise DefinitionError([d.Problem(name_option, f"'{name}' is not the name of maintenance window {window_id} "
+                                                          f"('{window.get('Name')}'); {name_option} and window_id "
+                                                          f"must agree")])
+        return window
     matches = _ssm.find_windows_by_name(client, name or "")
     if len(matches) > 1:
         ids = ", ".join(sorted(w["WindowId"] for w in matches))
@@ -71,20 +79,28 @@ def read_window_state(client, api_window: Doc, full_tasks: bool = True,
     return state
 
 
-def window_state(client, name: t.Optional[str], window_id: t.Optional[str], full_tasks: bool = True
-                 ) -> t.Optional[WindowState]:
-    api_window = find_window(client, name, window_id)
+def window_state(client, name: t.Optional[str], window_id: t.Optional[str], full_tasks: bool = True,
+                 name_option: str = "name") -> t.Optional[WindowState]:
+    api_window = find_window(client, name, window_id, name_option)
     # Targets and tasks alone never need the window's tags.
     return read_window_state(client, api_window, full_tasks, with_tags=full_tasks) if api_window else None
 
 
-def require_window(client, name: t.Optional[str], window_id: t.Optional[str], full_tasks: bool) -> WindowState:
-    state = window_state(client, name, window_id, full_tasks)
-    if state is None:
-        which = f"with ID {window_id}" if window_id else f"named '{name}'"
-        raise DefinitionError([d.Problem("window_id" if window_id else "window",
-                                         f"no maintenance window {which} exists")])
-    return state
+def missing_window(name: t.Optional[str], window_id: t.Optional[str]) -> DefinitionError:
+    which = f"with ID {window_id}" if window_id else f"named '{name}'"
+    return DefinitionError([d.Problem("window_id" if window_id else "window", f"no maintenance window {which} exists")])
+
+
+def parent_window(client, window: t.Optional[str], window_id: t.Optional[str], present: bool,
+                  check_mode: bool) -> t.Optional[WindowState]:
+    """The window a target or task belongs to.  In check mode a window named but not there yet
+    is predicted empty (an earlier task of the same check run would create it)."""
+    state = window_state(client, window, window_id, full_tasks=False, name_option="window")
+    if state is not None or not present:
+        return state
+    if check_mode and window and not window_id:
+        return WindowState(api_window={"WindowId": NEW_WINDOW_ID, "Name": window}, predicted=True)
+    raise missing_window(window, window_id)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -127,20 +143,97 @@ def _send(client, operation: str, request: Doc) -> t.Optional[str]:
     return None
 
 
-def execute(client, ops: t.Sequence[Op]) -> t.Dict[str, str]:
-    """Send the writes in order; returns placeholder -> real ID for what was created."""
+class PartialApply(Exception):
+    """A write failed (or the run was told to stop) after earlier writes succeeded."""
+
+    def __init__(self, done: t.List[Doc], cause: Exception) -> None:
+        self.done = done
+        self.cause = cause
+        super().__init__(str(cause))
+
+
+def _created_exists(client, operation: str, request: Doc, new_id: str) -> bool:
+    """Whether the resource a Create/Register call answered with exists (an old token's may not)."""
+    if operation == "CreateMaintenanceWindow":
+        return _ssm.get_window(client, new_id) is not None
+    if operation == "RegisterTargetWithMaintenanceWindow":
+        return bool(_ssm.describe_targets(client, request["WindowId"], [{"Key": "WindowTargetId", "Values": [new_id]}]))
+    return _ssm.get_task(client, request["WindowId"], new_id) is not None
+
+
+def _create(client, op: Op, request: Doc, fresh_windows: t.Set[str]) -> t.Optional[str]:
+    """Send a Create/Register call under its derived ClientToken.
+
+    SSM does not document how long a token is remembered, so the answer is checked: when the
+    token's resource has been deleted since (a deliberate re-creation that observed the same
+    state), the call is made again under a token that names the stale ID. Targets and tasks of a
+    window this run created need no check: no earlier token can name that window.
+    """
+    window_key = request.get("WindowId") or "account"
+    stale: t.List[str] = []
+    while True:
+        request["ClientToken"] = client_token(op.operation, window_key, op.token_seed or {}, stale)
+        new_id = _send(client, op.operation, request)
+        if (not new_id or window_key in fresh_windows or new_id in stale or len(stale) > 2
+                or _created_exists(client, op.operation, request, new_id)):
+            return new_id
+        stale.append(new_id)
+
+
+def execute(client, ops: t.Sequence[Op], keep_going: t.Optional[t.Callable[[], bool]] = None,
+            done: t.Optional[t.List[Doc]] = None) -> t.Dict[str, str]:
+    """Send the writes in order; returns placeholder -> real ID for what was created.
+
+    ``keep_going`` is asked before every write; when it says no (the controller that started the
+    module is gone) the run stops there.  A failure after some writes raises ``PartialApply``
+    listing them.
+    """
     ids: t.Dict[str, str] = {}
+    done = [] if done is None else done
+    fresh_windows: t.Set[str] = set()
     for op in ops:
-        new_id = _send(client, op.operation, _substitute(op.request, ids))
+        try:
+            if keep_going is not None and not keep_going():
+                raise ControllerGone("the ansible-playbook process that started this module is gone; "
+                                     "stopped before the next write")
+            request = _substitute(op.request, ids)
+            if op.token_seed is not None:
+                new_id = _create(client, op, request, fresh_windows)
+                if op.operation == "CreateMaintenanceWindow" and new_id:
+                    fresh_windows.add(new_id)
+            else:
+                new_id = _send(client, op.operation, request)
+        except Exception as e:  # pylint: disable=broad-except
+            if not done:
+                raise
+            raise PartialApply(done, e) from e
         if op.result_id and new_id:
             ids[op.result_id] = new_id
+        done.append(_describe_write(op.operation, request, new_id))
     return ids
 
 
-def apply(client, plan: Plan, check_mode: bool) -> t.Dict[str, str]:
+class ControllerGone(Exception):
+    pass
+
+
+def _describe_write(operation: str, request: Doc, new_id: t.Optional[str]) -> Doc:
+    written = {"operation": operation}
+    for key, out in (("WindowId", "window_id"), ("WindowTargetId", "window_target_id"), ("WindowTaskId", "window_task_id"),
+                     ("ResourceId", "window_id"), ("Name", "name")):
+        if request.get(key):
+            written[out] = request[key]
+    if new_id:
+        written[{"CreateMaintenanceWindow": "window_id", "RegisterTargetWithMaintenanceWindow": "window_target_id",
+                 "RegisterTaskWithMaintenanceWindow": "window_task_id"}[operation]] = new_id
+    return written
+
+
+def apply(client, plan: Plan, check_mode: bool, keep_going: t.Optional[t.Callable[[], bool]] = None
+          ) -> t.Dict[str, str]:
     if check_mode or not plan.ops:
         return {}
-    return execute(client, plan.ops)
+    return execute(client, plan.ops, keep_going, plan.completed_writes)
 
 
 # ----------------------------------------------------------------------------- ensure_*
@@ -148,14 +241,15 @@ def apply(client, plan: Plan, check_mode: bool) -> t.Dict[str, str]:
 def ensure_window(client, name: t.Optional[str], window_id: t.Optional[str], desired: t.Optional[Doc],
                   check_mode: bool, *,
                   purge_tags: bool = True, purge_targets: bool = True, purge_tasks: bool = True,
-                  force: bool = False) -> t.Tuple[Plan, t.Optional[Doc]]:
+                  force: bool = False, keep_going: t.Optional[t.Callable[[], bool]] = None
+                  ) -> t.Tuple[Plan, t.Optional[Doc]]:
     """Converge one window (``desired`` None: absent).  Returns the plan and the final document."""
     state = window_state(client, name, window_id)
     if desired is not None and window_id and state is None:
         raise DefinitionError([d.Problem("window_id", f"no maintenance window with ID {window_id} exists")])
     plan = plan_window(desired, state, _ssm.service_model(), purge_tags=purge_tags, purge_targets=purge_targets,
                        purge_tasks=purge_tasks, force=force)
-    ids = apply(client, plan, check_mode)
+    ids = apply(client, plan, check_mode, keep_going)
     final = plan.after
     if plan.changed and not check_mode and desired is not None:
         new_id = ids.get(NEW_WINDOW_ID) or (state.window_id if state else None)
@@ -163,52 +257,51 @@ def ensure_window(client, name: t.Optional[str], window_id: t.Optional[str], des
     return plan, final
 
 
-def _matched_task(client, state: WindowState, desired: Doc) -> t.Optional[Doc]:
-    """The current task this definition names, read in full (or None)."""
-    summaries = [dict(x, TaskType=x.get("Type")) for x in state.api_tasks]
-    current = [d.task_from_api(x, {}) for x in summaries]
-    pairs, _unmatched, problems = d.match_by_identity([d.normalize_task(desired)], current, "window_task_id")
-    if problems:
-        raise DefinitionError([d.Problem("name", problems[0].message)])
-    have = pairs[0][1]
-    if have is None:
-        return None
-    return _ssm.get_task(client, state.window_id, have["window_task_id"])
+def _task_candidates(client, state: WindowState, desired: Doc) -> t.List[Doc]:
+    """The current tasks this definition may mean (its ID, its name, or unnamed ones), in full."""
+    if state.predicted:
+        return []
+    summaries = state.api_tasks
+    if desired.get("window_task_id"):
+        chosen = [x for x in summaries if x["WindowTaskId"] == desired["window_task_id"]]
+    elif desired.get("name"):
+        chosen = [x for x in summaries if x.get("Name") == desired["name"]]
+    else:
+        chosen = [x for x in summaries if not x.get("Name") and x.get("TaskArn") == desired.get("task_arn")]
+    return [task for task in (_ssm.get_task(client, state.window_id, x["WindowTaskId"]) for x in chosen) if task]
 
 
 def ensure_target(client, window: t.Optional[str], window_id: t.Optional[str], desired: Doc, present: bool,
-                  check_mode: bool, force: bool = False) -> t.Tuple[Plan, t.Optional[Doc], t.Optional[str]]:
-    state = window_state(client, window, window_id, full_tasks=False)
+                  check_mode: bool, force: bool = False, keep_going: t.Optional[t.Callable[[], bool]] = None
+                  ) -> t.Tuple[Plan, t.Optional[Doc], t.Optional[str]]:
+    state = parent_window(client, window, window_id, present, check_mode)
     if state is None:
-        if not present:
-            return Plan(), None, None
-        require_window(client, window, window_id, False)
+        return Plan(), None, None
     plan = plan_target(desired, present, state, _ssm.service_model(), force=force)
-    ids = apply(client, plan, check_mode)
+    ids = apply(client, plan, check_mode, keep_going)
     final = plan.after
     if final is not None and plan.changed and not check_mode:
         target_id = ids.get(final.get("window_target_id") or "", final.get("window_target_id")) or \
             next(iter(ids.values()), None)
         targets = [d.target_from_api(x) for x in _ssm.describe_targets(client, state.window_id)]
         final = next((x for x in targets if x["window_target_id"] == target_id), final)
-    return plan, final, state.window_id
+    return plan, final, None if state.predicted else state.window_id
 
 
 def ensure_task(client, window: t.Optional[str], window_id: t.Optional[str], desired: Doc, present: bool,
-                check_mode: bool) -> t.Tuple[Plan, t.Optional[Doc], t.Optional[str]]:
-    state = window_state(client, window, window_id, full_tasks=False)
+                check_mode: bool, keep_going: t.Optional[t.Callable[[], bool]] = None
+                ) -> t.Tuple[Plan, t.Optional[Doc], t.Optional[str]]:
+    state = parent_window(client, window, window_id, present, check_mode)
     if state is None:
-        if not present:
-            return Plan(), None, None
-        require_window(client, window, window_id, False)
-    current = _matched_task(client, state, desired)
-    plan = plan_task(desired, present, state, current, _ssm.service_model())
-    ids = apply(client, plan, check_mode)
+        return Plan(), None, None
+    candidates = _task_candidates(client, state, desired)
+    plan = plan_task(desired, present, state, candidates, _ssm.service_model(), unknown_targets_ok=check_mode)
+    ids = apply(client, plan, check_mode, keep_going)
     final = plan.after
     if final is not None and plan.changed and not check_mode:
-        task_id = next(iter(ids.values()), None) or (current or {}).get("WindowTaskId")
+        task_id = next(iter(ids.values()), None) or final.get("window_task_id")
         final = d.task_from_api(_ssm.get_task(client, state.window_id, task_id), state.target_names_by_id())
-    return plan, final, state.window_id
+    return plan, final, None if state.predicted else state.window_id
 
 
 def list_windows(client, name: t.Optional[str] = None, enabled: t.Optional[bool] = None,

@@ -281,7 +281,8 @@ def normalize_window(window: Doc) -> Doc:
         "description": _str_or_none(window.get("description")),
         "schedule": _str_or_none(window.get("schedule")),
         "schedule_timezone": _str_or_none(window.get("schedule_timezone")),
-        "schedule_offset": _int_or_none(window.get("schedule_offset")) or None,
+        # 0 is kept (not dropped as "unset") so that the range rule refuses it, as AWS does.
+        "schedule_offset": _int_or_none(window.get("schedule_offset")),
         "start_date": _str_or_none(window.get("start_date")),
         "end_date": _str_or_none(window.get("end_date")),
         "duration": _int_or_none(window.get("duration")),
@@ -516,6 +517,15 @@ def normalize_invocation_parameters(params: t.Any) -> t.Optional[Doc]:
     return _drop_none(out) or None
 
 
+def is_service_linked_role(arn: t.Any) -> bool:
+    return SERVICE_LINKED_ROLE_MARK in str(arn or "")
+
+
+def _task_role(arn: t.Any) -> t.Optional[str]:
+    """SSM's service-linked role is what an unset role means: the same value on both sides."""
+    return None if is_service_linked_role(arn) else _str_or_none(arn)
+
+
 def normalize_task(task: Doc) -> Doc:
     """Canonical task in vocabulary form (targets still by name)."""
     targets = normalize_task_targets(task.get("targets"))
@@ -525,7 +535,7 @@ def normalize_task(task: Doc) -> Doc:
         "task_type": _str_or_none(task.get("task_type")),
         "task_arn": _str_or_none(task.get("task_arn")),
         "priority": DEFAULT_PRIORITY if task.get("priority") is None else int(task["priority"]),
-        "service_role_arn": _str_or_none(task.get("service_role_arn")),
+        "service_role_arn": _task_role(task.get("service_role_arn")),
         "max_concurrency": _str_or_none(task.get("max_concurrency")),
         "max_errors": _str_or_none(task.get("max_errors")),
         "cutoff_behavior": _str_or_none(task.get("cutoff_behavior")) or DEFAULT_CUTOFF_BEHAVIOR,
@@ -552,8 +562,6 @@ def task_from_api(api_task: Doc, target_names_by_id: t.Mapping[str, str]) -> Doc
         # Targetless tasks carry AWS's placeholder "1" rate controls: not ours to compare.
         vocab.pop("max_concurrency", None)
         vocab.pop("max_errors", None)
-    if SERVICE_LINKED_ROLE_MARK in str(vocab.get("service_role_arn") or ""):
-        vocab.pop("service_role_arn")
     out = normalize_task(vocab)
     out["window_task_id"] = raw["WindowTaskId"]
     return out
@@ -642,20 +650,97 @@ def task_request(task: Doc, window_id: str, target_ids_by_name: t.Mapping[str, s
 # ---------------------------------------------------------------------------------------------
 # Whole definitions: vocabulary rules that no single API request can check
 
-def _named(kind: str, items: t.Sequence[Doc], prefix: str, id_key: str) -> t.List[Problem]:
+def _named(kind: str, items: t.Sequence[Doc], prefix: str, id_key: str,
+           content: t.Callable[[Doc], t.Any]) -> t.List[Problem]:
+    """Names are unique among the listed items; unnamed items are told apart by their content."""
     problems = []
     seen: t.Dict[str, int] = {}
+    unnamed: t.List[t.Tuple[t.Any, int]] = []
     for index, item in enumerate(items):
         path = f"{prefix}[{index}]"
         name = item.get("name")
-        if not name and not item.get(id_key):
-            problems.append(Problem(f"{path}.name", f"every {kind} needs a name (its identity within the window)"))
-            continue
         if name:
             if name in seen:
                 problems.append(Problem(f"{path}.name", f"duplicate {kind} name '{name}' (also {prefix}[{seen[name]}])"))
             seen.setdefault(name, index)
+        elif not item.get(id_key):
+            key = content(item)
+            twin = next((i for k, i in unnamed if k == key), None)
+            if twin is not None:
+                problems.append(Problem(path, f"duplicate unnamed {kind} (same content as {prefix}[{twin}]); "
+                                              f"give them names"))
+            unnamed.append((key, index))
     return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Values: types and emptiness the API refuses, checked on the definition as given (before
+# normalisation could hide them), named by our field paths.
+
+# Integer fields of the vocabulary (a YAML true/false is not a number, although Python says so).
+INTEGER_FIELDS = frozenset(("schedule_offset", "duration", "cutoff", "priority", "timeout_seconds"))
+# Opaque maps checked by their own rule (document parameters) or elsewhere (tags).
+_OPAQUE_FIELDS = frozenset(("parameters", "tags"))
+RESERVED_TAG_PREFIX = "aws:"
+
+
+def value_problems(value: t.Any, path: str = "", key: str = "") -> t.List[Problem]:
+    """Booleans where integers belong, and empty strings (AWS refuses "" in every field of a
+    window, target or task: names, descriptions, ARNs, target values...)."""
+    if key in INTEGER_FIELDS and isinstance(value, bool):
+        return [Problem(path, f"must be an integer, not the boolean {str(value).lower()}")]
+    if isinstance(value, str):
+        return [Problem(path, "must not be an empty string (leave the option out instead)")] if value == "" else []
+    problems: t.List[Problem] = []
+    if isinstance(value, dict):
+        for sub_key, sub in value.items():
+            sub_path = join_path(path, str(sub_key))
+            if sub_key == "parameters":
+                problems += parameter_problems(sub, sub_path)
+            elif sub_key not in _OPAQUE_FIELDS and sub is not None:
+                problems += value_problems(sub, sub_path, str(sub_key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            problems += value_problems(item, f"{path}[{index}]", key)
+    return problems
+
+
+def join_path(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def parameter_problems(params: t.Any, path: str) -> t.List[Problem]:
+    """Document parameters are a map of name to a string or a list of strings (numbers and
+    booleans are written as strings); maps and nested lists have no string form SSM could run."""
+    if params is None:
+        return []
+    if not isinstance(params, dict):
+        return [Problem(path, f"must be a map of parameter name to a string or a list of strings "
+                              f"(got {type(params).__name__})")]
+    problems = []
+    for name, value in params.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        bad = [v for v in values if v is not None and not isinstance(v, _SCALARS)]
+        if bad:
+            message = f"must be a string or a list of strings (got a {type(bad[0]).__name__} inside)"
+            problems.append(Problem(f"{path}['{name}']", message))
+    return problems
+
+
+def tag_problems(tags: t.Any, current: t.Mapping[str, str]) -> t.List[Problem]:
+    """Tag keys starting with aws: are reserved for AWS and refused by the tagging API.
+
+    Such a tag that AWS set itself (CloudFormation's) may be listed with its current value, as
+    ``maintenance_window_info`` returns it: that writes nothing. Any other is refused.
+    """
+    if not isinstance(tags, dict):
+        return []
+    return [Problem(f"tags['{k}']", f"tag keys starting with '{RESERVED_TAG_PREFIX}' are reserved for AWS and "
+                                    f"cannot be set")
+            for k, v in tags.items() if str(k).lower().startswith(RESERVED_TAG_PREFIX) and current.get(k) != v]
 
 
 def check_target(target: Doc, path: str) -> t.List[Problem]:
@@ -767,8 +852,9 @@ def check_window_definition(window: Doc, known_target_names: t.Optional[t.Collec
     """
     targets = window.get("targets") or []
     tasks = window.get("tasks") or []
-    problems = _named("window target", targets, "targets", "window_target_id")
-    problems += _named("task", tasks, "tasks", "window_task_id")
+    problems = value_problems(window)
+    problems += _named("window target", targets, "targets", "window_target_id", target_content)
+    problems += _named("task", tasks, "tasks", "window_task_id", task_content)
     for index, target in enumerate(targets):
         problems += check_target(target, f"targets[{index}]")
     names = {tg["name"] for tg in targets if tg.get("name")}
@@ -783,13 +869,45 @@ def check_window_definition(window: Doc, known_target_names: t.Optional[t.Collec
 # ---------------------------------------------------------------------------------------------
 # Identity
 
-def match_by_identity(desired: t.Sequence[Doc], current: t.Sequence[Doc], id_key: str
-                      ) -> t.Tuple[t.List[t.Tuple[Doc, t.Optional[Doc]]], t.List[Doc], t.List[Problem]]:
-    """Pair desired items with current ones: by ID when given, else by name.
+def target_content(target: Doc) -> t.Any:
+    """What identifies a target that has no name: its compared fields."""
+    canonical = normalize_target(target)
+    return tuple(repr(canonical.get(k)) for k in TARGET_COMPARED)
 
-    Returns (pairs, unmatched current items, problems such as two current items sharing a
-    name).
+
+def task_content(task: Doc) -> t.Any:
+    """What identifies a task that has no name: its compared fields (targets as given)."""
+    canonical = normalize_task(task)
+    return tuple(repr(canonical.get(k)) for k in TASK_COMPARED)
+
+
+class Matched(t.NamedTuple):
+    """Desired items paired with current ones.
+
+    ``pairs``: (desired, current or None) in the desired order; ``unmatched``: current items no
+    desired item names; ``extras``: current duplicates of a matched item, which a converge
+    removes (the repair of a crash or a race); ``problems``: paths relative to the list
+    (``[1].name``).
     """
+
+    pairs: t.List[t.Tuple[Doc, t.Optional[Doc]]]
+    unmatched: t.List[Doc]
+    extras: t.List[Doc]
+    problems: t.List[Problem]
+
+
+def match_by_identity(desired: t.Sequence[Doc], current: t.Sequence[Doc], id_key: str, kind: str = "item",
+                      same: t.Optional[t.Callable[[Doc, Doc], bool]] = None,
+                      referenced: t.Collection[str] = ()) -> Matched:
+    """Pair desired items with current ones: by ID when given, else by name, else (no name) by
+    content.
+
+    An ID that does not exist and a name that contradicts the ID's item are problems, never a
+    reason to create a second item.  Several current items with one name are repaired when one
+    of them is provably the one to keep: the only one equal to the definition (``same``), else
+    the only one in use (``referenced`` IDs); otherwise a problem names the IDs and ``id_key``.
+    """
+    same = same or (lambda want, have: False)
     problems: t.List[Problem] = []
     by_id = {c[id_key]: c for c in current}
     by_name: t.Dict[str, t.List[Doc]] = {}
@@ -798,21 +916,47 @@ def match_by_identity(desired: t.Sequence[Doc], current: t.Sequence[Doc], id_key
             by_name.setdefault(item["name"], []).append(item)
     pairs: t.List[t.Tuple[Doc, t.Optional[Doc]]] = []
     used: t.Set[str] = set()
-    for want in desired:
+    extras: t.List[Doc] = []
+    for index, want in enumerate(desired):
         found = None
         if want.get(id_key):
             found = by_id.get(want[id_key])
-        elif want.get("name") in by_name:
-            candidates = by_name[want["name"]]
-            if len(candidates) > 1:
-                ids = ", ".join(c[id_key] for c in candidates)
-                problems.append(Problem(want["name"], f"several exist with this name ({ids}); give the {id_key}"))
-            found = candidates[0]
+            if found is None:
+                problems.append(Problem(f"[{index}].{id_key}", f"no {kind} with ID {want[id_key]} exists "
+                                                               f"in this window"))
+            elif want.get("name") and found.get("name") and found["name"] != want["name"]:
+                problems.append(Problem(f"[{index}].name", f"'{want['name']}' is not the name of {kind} "
+                                                           f"{want[id_key]} ('{found['name']}'); name and "
+                                                           f"{id_key} must agree"))
+        elif want.get("name"):
+            candidates = [c for c in by_name.get(want["name"], []) if c[id_key] not in used]
+            found, problem = _keeper(candidates, want, same, referenced, id_key, kind)
+            if problem:
+                problems.append(Problem(f"[{index}].name", problem))
+            elif found is not None:
+                extras += [c for c in candidates if c is not found]
+                used.update(c[id_key] for c in candidates)
+        else:
+            found = next((c for c in current if not c.get("name") and c[id_key] not in used and same(want, c)), None)
         if found is not None:
             used.add(found[id_key])
         pairs.append((want, found))
     unmatched = [c for c in current if c[id_key] not in used]
-    return pairs, unmatched, problems
+    return Matched(pairs, unmatched, extras, problems)
+
+
+def _keeper(candidates: t.List[Doc], want: Doc, same: t.Callable[[Doc, Doc], bool], referenced: t.Collection[str],
+            id_key: str, kind: str) -> t.Tuple[t.Optional[Doc], t.Optional[str]]:
+    if len(candidates) <= 1:
+        return (candidates[0] if candidates else None), None
+    for rule in (lambda c: same(want, c), lambda c: c[id_key] in referenced):
+        chosen = [c for c in candidates if rule(c)]
+        if len(chosen) == 1:
+            return chosen[0], None
+    ids = ", ".join(sorted(c[id_key] for c in candidates))
+    return None, (f"{len(candidates)} {kind}s are named '{want['name']}' ({ids}) and none of them is provably the "
+                  f"one to keep; give {id_key} to choose it (the others are then removed by purge) or remove "
+                  f"the extra ones")
 
 
 def tasks_using_target(tasks: t.Iterable[Doc], window_target_id: str, target_name: t.Optional[str]) -> t.List[Doc]:

@@ -15,8 +15,9 @@ patterns; ``_converge.execute`` swaps in the real IDs as the calls return them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import typing as t
-import uuid
 from dataclasses import dataclass, field
 
 from . import _definition as d
@@ -57,6 +58,9 @@ class Op:
     path: str = ""  # vocabulary prefix of the part this request comes from
     schema: t.Any = None  # vocabulary schema of that part, to translate error paths
     result_id: t.Optional[str] = None  # placeholder bound to the ID this call returns
+    # Create/Register calls: what the run observed about this resource, from which the
+    # ClientToken is derived once the real window ID is known (see ``client_token``).
+    token_seed: t.Optional[Doc] = None
 
 
 @dataclass
@@ -67,6 +71,8 @@ class WindowState:
     tags: t.Dict[str, str] = field(default_factory=dict)
     api_targets: t.List[Doc] = field(default_factory=list)
     api_tasks: t.List[Doc] = field(default_factory=list)
+    # Check mode only: a window that does not exist yet, predicted empty.
+    predicted: bool = False
 
     @property
     def window_id(self) -> str:
@@ -100,14 +106,34 @@ class Plan:
     before: t.Optional[Doc] = None
     after: t.Optional[Doc] = None
     safe_deregister: bool = True
+    # Filled when the plan is applied: the write calls made, in order (operation and IDs).
+    completed_writes: t.List[Doc] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.ops)
 
 
-def client_token() -> str:
-    return str(uuid.uuid4())
+def token_seed(identity: str, observed: t.Iterable[str]) -> Doc:
+    """``identity``: the resource's name (or content digest); ``observed``: the IDs of the
+    resources with that identity the run saw before deciding to create one."""
+    return {"identity": identity, "observed": sorted(observed)}
+
+
+def client_token(operation: str, window_key: str, seed: Doc, stale: t.Sequence[str] = ()) -> str:
+    """A ClientToken derived from what the run observed, not drawn at random.
+
+    Two runs that observed the same state and create the same resource send the same token, so
+    SSM answers both with one resource (a different request under that token is refused with
+    IdempotentParameterMismatch). A later, deliberate re-creation observes a different state,
+    or finds that the token's resource is gone (``stale``), and gets a fresh token.
+    """
+    text = json.dumps([operation, window_key, seed, sorted(stale)], sort_keys=True)
+    return "mwops-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:58]
+
+
+def content_identity(content: t.Any) -> str:
+    return "content:" + hashlib.sha256(repr(content).encode("utf-8")).hexdigest()[:32]
 
 
 def join(prefix: str, name: str) -> str:
@@ -247,27 +273,75 @@ class _Counter:
         return self.n
 
 
+def _same_target(want: Doc, have: Doc) -> bool:
+    return not d.target_differences(want, have)
+
+
+def _same_task(want: Doc, have: Doc) -> bool:
+    return not d.task_differences(want, have)
+
+
+def _identity(item: Doc, content: t.Callable[[Doc], t.Any]) -> str:
+    return item["name"] if item.get("name") else content_identity(content(item))
+
+
+def _observed(current: t.Sequence[Doc], want: Doc, id_key: str, content: t.Callable[[Doc], t.Any]) -> t.List[str]:
+    """IDs of the current items that carry the same identity as ``want`` (name or content)."""
+    key = _identity(want, content)
+    return [c[id_key] for c in current if _identity(c, content) == key]
+
+
+def _label(prefix: str, kind: str, item: Doc, id_key: str) -> str:
+    return f"{prefix or kind}[{item.get('name') or item.get(id_key) or '(unnamed)'}]"
+
+
+def referenced_target_ids(api_tasks: t.Sequence[Doc]) -> t.Set[str]:
+    """IDs of window targets that current tasks use."""
+    return {v for task in api_tasks for e in task.get("Targets") or []
+            if e.get("Key") == d.WINDOW_TARGET_IDS for v in e.get("Values") or []}
+
+
+def _relative(prefix: str, problems: t.Sequence[d.Problem]) -> t.List[d.Problem]:
+    """Problems of ``match_by_identity`` (paths such as ``[1].name``) under ``prefix``."""
+    out = []
+    for problem in problems:
+        path = join(prefix, problem.path) if prefix else problem.path.split("].", 1)[-1]
+        out.append(d.Problem(path, problem.message))
+    return out
+
+
 def _plan_targets(plan: Plan, window_id: str, desired: t.List[Doc], current: t.List[Doc], prefix: str,
-                  counter: _Counter) -> t.Tuple[t.Dict[str, str], t.List[Doc], t.List[Doc], t.List[Doc]]:
+                  counter: _Counter, referenced: t.Collection[str] = ()
+                  ) -> t.Tuple[t.Dict[str, str], t.List[Doc], t.List[Doc], t.List[Doc]]:
     """Register/update targets.  Returns (IDs by name, resulting targets, unmatched current
-    targets, current targets replaced because their resource type changed)."""
+    targets, current targets to deregister whatever the purge option: replaced ones and
+    duplicates of a kept one)."""
     wanted = [d.normalize_target(x) for x in desired]
-    pairs, unmatched, problems = d.match_by_identity(wanted, current, "window_target_id")
-    plan.problems += [d.Problem(join(prefix, f"[{desired_index(wanted, p.path)}].name"), p.message) for p in problems]
+    matched = d.match_by_identity(wanted, current, "window_target_id", "window target", _same_target, referenced)
+    plan.problems += _relative(prefix, matched.problems)
     ids_by_name: t.Dict[str, str] = {}
     result: t.List[Doc] = []
-    replaced: t.List[Doc] = []
-    for index, (want, have) in enumerate(pairs):
+    replaced: t.List[Doc] = list(matched.extras)
+    for target in matched.extras:
+        plan.changed_fields.append(f"{_label(prefix, 'target', target, 'window_target_id')}: duplicate "
+                                   f"{target['window_target_id']} deregistered")
+    for index, (want, have) in enumerate(matched.pairs):
         path = join(prefix, f"[{index}]") if prefix else ""
-        label = f"{prefix or 'target'}[{want.get('name') or want.get('window_target_id')}]"
+        label = _label(prefix, "target", want, "window_target_id")
+        if have is None and want.get("window_target_id"):
+            continue  # an ID that does not exist: reported, never registered anew
         if have is None or "resource_type" in d.target_differences(want, have):
             target_id = new_target_id(counter.next())
             request = d.target_request(want, window_id)
-            request["ClientToken"] = client_token()
-            plan.ops.append(Op("RegisterTargetWithMaintenanceWindow", request, path, d.TARGET_SCHEMA, target_id))
+            seed = token_seed(_identity(want, d.target_content),
+                              _observed(current, want, "window_target_id", d.target_content))
+            plan.ops.append(Op("RegisterTargetWithMaintenanceWindow", request, path, d.TARGET_SCHEMA, target_id,
+                               token_seed=seed))
             if have is None:
                 plan.changed_fields.append(f"{label}: registered")
             else:
+                # Register first, deregister last: a run killed in between leaves two targets of
+                # one name, and the next run keeps the one that matches the definition.
                 replaced.append(have)
                 plan.changed_fields.append(f"{label}: replaced (resource_type cannot change in place)")
         else:
@@ -280,14 +354,7 @@ def _plan_targets(plan: Plan, window_id: str, desired: t.List[Doc], current: t.L
         if want.get("name"):
             ids_by_name[want["name"]] = target_id
         result.append(dict(want, window_target_id=target_id))
-    return ids_by_name, result, unmatched, replaced
-
-
-def desired_index(items: t.Sequence[Doc], name: str) -> int:
-    for index, item in enumerate(items):
-        if item.get("name") == name:
-            return index
-    return 0
+    return ids_by_name, result, matched.unmatched, replaced
 
 
 def canonical_task(task: Doc, ids_by_name: t.Mapping[str, str]) -> Doc:
@@ -305,23 +372,28 @@ def canonical_task(task: Doc, ids_by_name: t.Mapping[str, str]) -> Doc:
 
 def _plan_tasks(plan: Plan, window_id: str, desired: t.List[Doc], current: t.List[Doc], prefix: str,
                 ids_by_name: t.Mapping[str, str], counter: _Counter) -> t.Tuple[t.List[Doc], t.List[Doc]]:
-    """Register/update tasks.  Returns (resulting tasks, unmatched current tasks)."""
+    """Register/update tasks (and deregister duplicates of kept ones).  Returns (resulting
+    tasks, unmatched current tasks)."""
     # Unknown window-target names are reported by the vocabulary rules; stand-in IDs let the
     # rest of each request be validated too.
     unknown = sorted({e["window_target"] for x in desired for e in x.get("targets") or []
                       if e.get("window_target") and e["window_target"] not in ids_by_name})
     ids_by_name = dict(ids_by_name, **{n: new_target_id(0xfff000 + i) for i, n in enumerate(unknown)})
     wanted = [canonical_task(x, ids_by_name) for x in desired]
-    pairs, unmatched, problems = d.match_by_identity(wanted, current, "window_task_id")
-    plan.problems += [d.Problem(join(prefix, f"[{desired_index(wanted, p.path)}].name") if prefix else "name", p.message)
-                      for p in problems]
+    matched = d.match_by_identity(wanted, current, "window_task_id", "task", _same_task)
+    plan.problems += _relative(prefix, matched.problems)
     result = []
-    for index, (want, have) in enumerate(pairs):
+    stale: t.List[Doc] = list(matched.extras)
+    for task in matched.extras:
+        plan.changed_fields.append(f"{_label(prefix, 'task', task, 'window_task_id')}: duplicate "
+                                   f"{task['window_task_id']} deregistered")
+    for index, (want, have) in enumerate(matched.pairs):
         path = join(prefix, f"[{index}]") if prefix else ""
-        label = f"{prefix or 'task'}[{want.get('name') or want.get('window_task_id')}]"
+        label = _label(prefix, "task", want, "window_task_id")
+        if have is None and want.get("window_task_id"):
+            continue  # an ID that does not exist: reported, never registered anew
         if have is not None and "task_type" in d.task_differences(want, have):
-            plan.ops.append(Op("DeregisterTaskFromMaintenanceWindow",
-                               {"WindowId": window_id, "WindowTaskId": have["window_task_id"]}))
+            stale.append(have)
             plan.changed_fields.append(f"{label}: replaced (task_type cannot change in place)")
             have = None
         elif have is None:
@@ -329,8 +401,9 @@ def _plan_tasks(plan: Plan, window_id: str, desired: t.List[Doc], current: t.Lis
         if have is None:
             task_id = new_task_id(counter.next())
             request = d.task_request(want, window_id, ids_by_name)
-            request["ClientToken"] = client_token()
-            plan.ops.append(Op("RegisterTaskWithMaintenanceWindow", request, path, d.TASK_SCHEMA, task_id))
+            seed = token_seed(_identity(want, d.task_content), _observed(current, want, "window_task_id", d.task_content))
+            plan.ops.append(Op("RegisterTaskWithMaintenanceWindow", request, path, d.TASK_SCHEMA, task_id,
+                               token_seed=seed))
         else:
             task_id = have["window_task_id"]
             diff = d.task_differences(want, have)
@@ -339,7 +412,12 @@ def _plan_tasks(plan: Plan, window_id: str, desired: t.List[Doc], current: t.Lis
                                    path, d.TASK_SCHEMA))
                 plan.changed_fields += [f"{label}.{x}" for x in diff]
         result.append(dict(want, window_task_id=task_id))
-    return result, unmatched
+    # Replaced and duplicate tasks go after the registrations: a run killed in between leaves a
+    # duplicate that the next run recognises (it is not the one equal to the definition).
+    for task in stale:
+        plan.ops.append(Op("DeregisterTaskFromMaintenanceWindow",
+                           {"WindowId": window_id, "WindowTaskId": task["window_task_id"]}))
+    return result, matched.unmatched
 
 
 def _target_in_use_problems(targets: t.Sequence[Doc], remaining_tasks: t.Sequence[Doc],
@@ -401,8 +479,8 @@ def plan_window(desired: t.Optional[Doc], state: t.Optional[WindowState], model:
     want = d.normalize_window(desired)
     if state is None:
         request = d.window_request(want)
-        request["ClientToken"] = client_token()
-        plan.ops.append(Op("CreateMaintenanceWindow", request, "", d.WINDOW_SCHEMA, NEW_WINDOW_ID))
+        plan.ops.append(Op("CreateMaintenanceWindow", request, "", d.WINDOW_SCHEMA, NEW_WINDOW_ID,
+                           token_seed=token_seed(str(want.get("name")), [])))
         plan.changed_fields.append("window: created")
         if d.window_needs_disable_after_create(want):
             plan.ops.append(Op("UpdateMaintenanceWindow", {"WindowId": NEW_WINDOW_ID, "Enabled": False}))
@@ -413,6 +491,7 @@ def plan_window(desired: t.Optional[Doc], state: t.Optional[WindowState], model:
             plan.changed_fields += diff
 
     current_tags = state.tags if state else {}
+    plan.problems += d.tag_problems(desired.get("tags"), current_tags)
     to_set, to_unset = tag_changes(current_tags, desired.get("tags"), purge_tags)
     plan.ops += _tag_ops(window_id, to_set, to_unset)
     if to_set or to_unset:
@@ -425,7 +504,8 @@ def plan_window(desired: t.Optional[Doc], state: t.Optional[WindowState], model:
     replaced: t.List[Doc] = []
     if desired.get("targets") is not None:
         ids_by_name, targets, unmatched_targets, replaced = _plan_targets(
-            plan, window_id, desired["targets"], current_targets, "targets", counter)
+            plan, window_id, desired["targets"], current_targets, "targets", counter,
+            referenced_target_ids(state.api_tasks) if state else ())
         deregister += replaced
         if purge_targets:
             deregister += unmatched_targets
@@ -470,10 +550,17 @@ def plan_window(desired: t.Optional[Doc], state: t.Optional[WindowState], model:
 # ---------------------------------------------------------------------------------------------
 # mw_target
 
-def find_one(items: t.Sequence[Doc], want: Doc, id_key: str, kind: str) -> t.Tuple[t.Optional[Doc], t.List[d.Problem]]:
-    pairs, _unmatched, problems = d.match_by_identity([want], items, id_key)
-    return pairs[0][1], [d.Problem("name", f"{len([i for i in items if i.get('name') == want.get('name')])} "
-                                           f"{kind}s are named '{want.get('name')}': {p.message}") for p in problems]
+def _absent(want: Doc, current: t.Sequence[Doc], id_key: str, kind: str, same: t.Callable[[Doc, Doc], bool]
+            ) -> t.Tuple[t.List[Doc], t.List[d.Problem]]:
+    """What ``state: absent`` removes: the item with the ID (an ID that no longer exists is
+    already absent; a name that contradicts it is refused), or every item with the name, or the
+    unnamed item with this content."""
+    if want.get(id_key) or not want.get("name"):
+        matched = d.match_by_identity([want], current, id_key, kind, same)
+        problems = [p for p in _relative("", matched.problems) if p.path != id_key]
+        have = matched.pairs[0][1]
+        return ([have] if have and not problems else []), problems
+    return [c for c in current if c.get("name") == want["name"]], []
 
 
 def plan_target(desired: Doc, present: bool, state: WindowState, model: t.Mapping[str, t.Any],
@@ -481,75 +568,68 @@ def plan_target(desired: Doc, present: bool, state: WindowState, model: t.Mappin
     plan = Plan()
     want = d.normalize_target(desired)
     current_targets = state.targets()
-    have, problems = find_one(current_targets, want, "window_target_id", "window target")
-    plan.problems += problems
-    plan.before = have
     raw_tasks = _raw_tasks(state)
     if not present:
-        if have:
-            if not force:
-                plan.problems += _target_in_use_problems([have], raw_tasks, "name")
+        gone, problems = _absent(want, current_targets, "window_target_id", "window target", _same_target)
+        plan.problems += problems
+        plan.before = gone[0] if gone else None
+        if not force:
+            plan.problems += _target_in_use_problems(gone, raw_tasks, "name")
+        for target in gone:
             plan.ops.append(Op("DeregisterTargetFromMaintenanceWindow",
-                               {"WindowId": state.window_id, "WindowTargetId": have["window_target_id"],
+                               {"WindowId": state.window_id, "WindowTargetId": target["window_target_id"],
                                 "Safe": not force}))
-            plan.changed_fields.append("deregistered")
+            plan.changed_fields.append(f"{target['window_target_id']}: deregistered")
         plan.after = None
         return finish(plan, model)
 
-    plan.problems += d.check_target(want, "")
-    plan.problems = [d.Problem(p.path.lstrip("."), p.message) for p in plan.problems]
-    if not want.get("name") and not want.get("window_target_id"):
-        plan.problems.append(d.Problem("name", "a window target needs a name (its identity within the window)"))
-    if have is None or "resource_type" in d.target_differences(want, have):
-        if have is not None:
-            plan.problems += _target_in_use_problems([have], raw_tasks, "resource_type")
-            plan.ops.append(Op("DeregisterTargetFromMaintenanceWindow",
-                               {"WindowId": state.window_id, "WindowTargetId": have["window_target_id"],
-                                "Safe": True}))
-            plan.changed_fields.append("replaced (resource_type cannot change in place)")
-        else:
-            plan.changed_fields.append("registered")
-        request = d.target_request(want, state.window_id)
-        request["ClientToken"] = client_token()
-        target_id = new_target_id(1)
-        plan.ops.append(Op("RegisterTargetWithMaintenanceWindow", request, "", d.TARGET_SCHEMA, target_id))
-    else:
-        target_id = have["window_target_id"]
-        diff = d.target_differences(want, have)
-        if diff:
-            plan.ops.append(Op("UpdateMaintenanceWindowTarget", d.target_request(want, state.window_id, target_id),
-                               "", d.TARGET_SCHEMA))
-            plan.changed_fields += diff
-    plan.after = _clean_ids(dict(want, window_target_id=target_id))
+    plan.problems += d.value_problems(desired)
+    plan.problems += [d.Problem(p.path.lstrip("."), p.message) for p in d.check_target(want, "")]
+    _ids, result, _unmatched, replaced = _plan_targets(plan, state.window_id, [desired], current_targets, "",
+                                                       _Counter(), referenced_target_ids(state.api_tasks))
+    plan.changed_fields = [f.split("]", 1)[1].lstrip(".: ") if f.startswith("target[") else f
+                           for f in plan.changed_fields]
+    plan.before = next((c for c in current_targets if result and c["window_target_id"] == result[0]["window_target_id"]),
+                       replaced[0] if replaced else None)
+    if not force:
+        plan.problems += _target_in_use_problems(replaced, raw_tasks, "resource_type")
+    for target in replaced:
+        plan.ops.append(Op("DeregisterTargetFromMaintenanceWindow",
+                           {"WindowId": state.window_id, "WindowTargetId": target["window_target_id"],
+                            "Safe": not force}))
+    plan.after = _clean_ids(result[0]) if result else None
     return finish(plan, model)
 
 
 # ---------------------------------------------------------------------------------------------
 # mw_task
 
-def plan_task(desired: Doc, present: bool, state: WindowState, current_task: t.Optional[Doc],
-              model: t.Mapping[str, t.Any]) -> Plan:
-    """``current_task``: the matched task in full (GetMaintenanceWindowTask), or None."""
+def plan_task(desired: Doc, present: bool, state: WindowState, candidates: t.Sequence[Doc],
+              model: t.Mapping[str, t.Any], unknown_targets_ok: bool = False) -> Plan:
+    """``candidates``: the current tasks that may be this one (same name or ID, or unnamed), in
+    full (GetMaintenanceWindowTask).  ``unknown_targets_ok``: window targets named by the task
+    may not exist yet (check mode, where an earlier task only predicted them)."""
     plan = Plan()
     names = state.target_names_by_id()
     ids_by_name = {v: k for k, v in names.items()}
-    have = d.task_from_api(current_task, names) if current_task else None
-    plan.before = have
+    current = [d.task_from_api(x, names) for x in candidates]
     if not present:
-        if have:
+        gone, problems = _absent(d.normalize_task(desired), current, "window_task_id", "task", _same_task)
+        plan.problems += problems
+        plan.before = gone[0] if gone else None
+        for task in gone:
             plan.ops.append(Op("DeregisterTaskFromMaintenanceWindow",
-                               {"WindowId": state.window_id, "WindowTaskId": have["window_task_id"]}))
-            plan.changed_fields.append("deregistered")
+                               {"WindowId": state.window_id, "WindowTaskId": task["window_task_id"]}))
+            plan.changed_fields.append(f"{task['window_task_id']}: deregistered")
         plan.after = None
         return finish(plan, model)
 
     allow = state.api_window.get("AllowUnassociatedTargets")
-    problems = d.check_task(desired, "", set(ids_by_name), allow if isinstance(allow, bool) else None)
+    known = None if unknown_targets_ok else set(ids_by_name)
+    problems = d.value_problems(desired) + d.check_task(desired, "", known, allow if isinstance(allow, bool) else None)
     plan.problems += [d.Problem(p.path.lstrip("."), p.message) for p in problems]
-    if not desired.get("name") and not desired.get("window_task_id"):
-        plan.problems.append(d.Problem("name", "a task needs a name (its identity within the window)"))
-    counter = _Counter()
-    tasks, _unmatched = _plan_tasks(plan, state.window_id, [desired], [have] if have else [], "", ids_by_name, counter)
+    tasks, _unmatched = _plan_tasks(plan, state.window_id, [desired], current, "", ids_by_name, _Counter())
     plan.changed_fields = [f.split("]", 1)[1].lstrip(".: ") if f.startswith("task[") else f for f in plan.changed_fields]
+    plan.before = next((c for c in current if tasks and c["window_task_id"] == tasks[0]["window_task_id"]), None)
     plan.after = _clean_ids(tasks[0]) if tasks else None
     return finish(plan, model)

@@ -229,6 +229,19 @@ def _parse_zone_designator(zone: str) -> tzinfo:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
+# Files of a host's tzdata that are not zone names: links to the host's own setting, variants
+# with POSIX or leap-second rules, and the "Factory" placeholder. AWS knows none of them.
+_TZDATA_ONLY_PREFIXES = ("posix/", "right/")
+_TZDATA_ONLY_NAMES = frozenset(("localtime", "posixrules", "Factory", "leapseconds", "leap-seconds.list", "tzdata.zi",
+                                "zone.tab", "zone1970.tab", "iso3166.tab", "leapsecs"))
+
+
+def is_zone_name(name: str) -> bool:
+    """An IANA time zone name (``America/New_York``, ``UTC``), not a path of the host's tzdata."""
+    return (name not in _TZDATA_ONLY_NAMES and not name.startswith(_TZDATA_ONLY_PREFIXES)
+            and not name.startswith("/") and ".." not in name.split("/"))
+
+
 def load_timezone(name: Optional[str]) -> tzinfo:
     """The IANA zone ``name`` (UTC when empty); raise ScheduleError when unknown."""
     if not name:
@@ -236,6 +249,8 @@ def load_timezone(name: Optional[str]) -> tzinfo:
     if not isinstance(name, str):
         raise ScheduleError("schedule_timezone", f"must be an IANA time zone name such as America/New_York, got {name!r}")
     try:
+        if not is_zone_name(name):
+            raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ScheduleError(

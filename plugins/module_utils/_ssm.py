@@ -32,7 +32,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 Doc = t.Dict[str, t.Any]
 
-# Writes are idempotent per request (ClientToken on create) so retrying them is safe.
+# Writes are idempotent per request (a derived ClientToken on create) so retrying them is safe.
 THROTTLE_CODES = ["ThrottlingException", "TooManyUpdates"]
 RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=THROTTLE_CODES)
 PAGE_SIZE = 100
@@ -127,8 +127,9 @@ def remove_window_tags(client, window_id: str, keys: t.List[str]) -> None:
 # ----------------------------------------------------------------------------- targets
 
 @SSMErrorHandler.list_error_handler("describe targets of maintenance window", [])
-def describe_targets(client, window_id: str) -> t.List[Doc]:
-    return _paginate(client, "describe_maintenance_window_targets", "Targets", WindowId=window_id)
+def describe_targets(client, window_id: str, filters: t.Optional[t.List[Doc]] = None) -> t.List[Doc]:
+    params = {"Filters": filters} if filters else {}
+    return _paginate(client, "describe_maintenance_window_targets", "Targets", WindowId=window_id, **params)
 
 
 @SSMErrorHandler.common_error_handler("register maintenance window target")

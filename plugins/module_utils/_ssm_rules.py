@@ -251,12 +251,15 @@ class _ShapeChecker:
         if isinstance(value, bool) or not isinstance(value, int):
             return [_type_violation(path, value, "integer")]
         out: List[Violation] = []
-        if "min" in shape and value < shape["min"]:
-            out.append(Violation(path, value, "Member must have value greater than or equal to %d" % shape["min"],
-                                 "must be at least %d (got %d)" % (shape["min"], value)))
-        if "max" in shape and value > shape["max"]:
-            out.append(Violation(path, value, "Member must have value less than or equal to %d" % shape["max"],
-                                 "must be at most %d (got %d)" % (shape["max"], value)))
+        # Without a bound of its own a member is still a Java int (or long): AWS refuses beyond it.
+        low, high = _JAVA_RANGE[shape["type"]]
+        minimum, maximum = shape.get("min", low), shape.get("max", high)
+        if value < minimum:
+            out.append(Violation(path, value, "Member must have value greater than or equal to %d" % minimum,
+                                 "must be at least %d (got %d)" % (minimum, value)))
+        if value > maximum:
+            out.append(Violation(path, value, "Member must have value less than or equal to %d" % maximum,
+                                 "must be at most %d (got %d)" % (maximum, value)))
         return out
 
     def _boolean(self, shape: Mapping[str, Any], value: Any, path: str) -> List[Violation]:
@@ -276,6 +279,8 @@ class _ShapeChecker:
             return [_type_violation(path, value, "timestamp")]
         return []
 
+
+_JAVA_RANGE = {"integer": (-(2 ** 31), 2 ** 31 - 1), "long": (-(2 ** 63), 2 ** 63 - 1)}
 
 _TYPE_CHECKERS: Dict[str, Callable[[_ShapeChecker, Mapping[str, Any], Any, str], List[Violation]]] = {
     "structure": _ShapeChecker._structure,

@@ -22,6 +22,11 @@ description:
     in this vocabulary, for example C(tasks[1].max_concurrency), and the rule.
   - The output of M(mwops.ssm.maintenance_window_info) can be fed back to this module unchanged (adoption of windows
     made in the console).
+  - Safe under concurrency and crashes. New windows, targets and tasks are created with a C(ClientToken) derived from what
+    the run observed, so simultaneous runs of one definition get one resource. Several targets or tasks of one name are
+    repaired when one of them is provably the one to keep; otherwise the module names their IDs. See
+    U(https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateMaintenanceWindow.html).
+  - A run that fails after writing reports C(changed=true) and lists its writes in RV(completed_writes).
 author:
   - mwops maintainers (@mwops)
 options:
@@ -29,11 +34,13 @@ options:
     description:
       - Name of the window, its identity (3 to 128 letters, digits, V(_), V(-) or V(.)).
       - When several windows have this name the module fails and lists their IDs; give O(window_id) then.
-      - Required unless O(window_id) is given.
+      - Required unless O(window_id) is given. With O(window_id) it must be that window's name, for every O(state);
+        a name and an ID that disagree are refused.
     type: str
   window_id:
     description:
-      - ID of the window (V(mw-...)). Identifies the window instead of O(name), which may then change.
+      - ID of the window (V(mw-...)). An ID that does not exist fails with C(no maintenance window with ID ...) for
+        O(state=present) and writes nothing; for O(state=absent) the window is already absent.
     type: str
   description:
     description: Description of the window (1 to 128 characters).
@@ -43,10 +50,12 @@ options:
       - When the window opens, C(cron(...)), C(rate(...)) or C(at(...)) in AWS syntax. Required for O(state=present).
     type: str
   schedule_timezone:
-    description: IANA time zone the schedule is read in, for example V(America/New_York). UTC when not set.
+    description:
+      - IANA time zone the schedule is read in, for example V(America/New_York). UTC when not set.
+      - Names of files in a host's tzdata that are not zones (V(localtime), V(posix/...), V(right/...)) are refused.
     type: str
   schedule_offset:
-    description: Days (1 to 6) to wait after the cron schedule's date. Only with C(cron(...)).
+    description: Days (1 to 6) to wait after the cron schedule's date. Only with C(cron(...)); V(0) is refused, as AWS does.
     type: int
   start_date:
     description: ISO-8601 instant before which the window does not run. Compared as an instant, not as text.
@@ -74,14 +83,17 @@ options:
   targets:
     description:
       - The window targets, each identified by its C(name) within the window (same options as M(mwops.ssm.mw_target)).
-      - When not set, the window's targets are left alone.
+      - A target without a name is identified by its content (C(resource_type), C(targets), C(owner_information),
+        C(description)); an equal unnamed target of the window is kept, otherwise one is registered.
+      - When not set, the window's targets are left alone. V([]) means none, so with O(purge_targets=true) every target
+        is deregistered (check mode and C(changed_fields) list each one).
     type: list
     elements: dict
     suboptions:
       name:
         description:
           - Name of the window target, its identity within the window (3 to 128 letters, digits, V(_), V(-) or V(.)).
-          - Required unless C(window_target_id) is given.
+          - Optional; without it the target is identified by its content.
         type: str
       description:
         description:
@@ -119,7 +131,8 @@ options:
 
       window_target_id:
         description:
-          - ID of the target; identifies it instead of C(name).
+          - ID of the target; identifies it instead of C(name). It must exist (C(no window target with ID ...)
+            otherwise) and, when both are given, C(name) must be its name.
         type: str
   purge_targets:
     description:
@@ -130,15 +143,17 @@ options:
   tasks:
     description:
       - The tasks, each identified by its C(name) within the window (same options as M(mwops.ssm.mw_task)).
+      - A task without a name is identified by its content (all its compared fields).
       - Task targets may name window targets of O(targets) with C(window_target).
-      - When not set, the window's tasks are left alone.
+      - When not set, the window's tasks are left alone. V([]) means none, so with O(purge_tasks=true) every task is
+        deregistered (check mode and C(changed_fields) list each one).
     type: list
     elements: dict
     suboptions:
       name:
         description:
           - Name of the task, its identity within the window (3 to 128 letters, digits, V(_), V(-) or V(.)).
-          - Required unless C(window_task_id) is given.
+          - Optional; without it the task is identified by its content.
         type: str
       description:
         description:
@@ -159,7 +174,8 @@ options:
         type: int
       service_role_arn:
         description:
-          - Role SSM assumes to run the task. When not set SSM uses its service-linked role, which is not reported as a
+          - Role SSM assumes to run the task. When not set SSM uses its service-linked role. That role given explicitly
+            (C(.../aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM)) means the same; neither is reported as a
             difference.
         type: str
       max_concurrency:
@@ -315,7 +331,8 @@ options:
 
       window_task_id:
         description:
-          - ID of the task; identifies it instead of C(name).
+          - ID of the task; identifies it instead of C(name). It must exist (C(no task with ID ...) otherwise) and,
+            when both are given, C(name) must be its name.
         type: str
   purge_tasks:
     description: Deregister tasks of the window that O(tasks) does not list. Only when O(tasks) is given.
@@ -485,6 +502,33 @@ changed_fields:
   type: list
   elements: str
   sample: ["schedule", "targets[prod-web]: registered"]
+completed_writes:
+  description:
+    - The write calls this run made, in order, each with the API operation and the IDs it touched.
+    - When the module fails after some writes, C(changed) is V(true) and this lists what was done.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"operation": "RegisterTargetWithMaintenanceWindow", "window_id": "mw-0123456789abcdef0",
+            "window_target_id": "3a6a1a51-5a1e-4b5e-9b1f-5f6c1f0e2d3c", "name": "prod-web"}]
+problems:
+  description:
+    - When the definition is refused, each problem with its field path in the window-definition vocabulary
+      (for example C(tasks[1].max_concurrency)) and the rule. Nothing was written.
+  returned: failure
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The field, in this module's vocabulary.
+      type: str
+      returned: always
+      sample: tasks[1].max_concurrency
+    message:
+      description: The rule the value breaks.
+      type: str
+      returned: always
+      sample: "must match the pattern ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$ (got '0')"
 """
 
 from ansible_collections.mwops.ssm.plugins.module_utils._argspec import WINDOW_SPEC
@@ -517,12 +561,12 @@ def main() -> None:
         return ensure_window(client, params["name"], params["window_id"],
                              desired_window(params) if present else None, module.check_mode, purge_tags=params["purge_tags"],
                              purge_targets=params["purge_targets"], purge_tasks=params["purge_tasks"],
-                             force=params["force"])
+                             force=params["force"], keep_going=module.lifeline.keep_going)
 
     plan, final = run_guarded(module, converge)
     window_id = (final or plan.before or {}).get("window_id")
     result = dict(changed=plan.changed, window_id=window_id, maintenance_window=final or {},
-                  changed_fields=plan.changed_fields)
+                  changed_fields=plan.changed_fields, completed_writes=plan.completed_writes)
     if module._diff:
         result["diff"] = {"before": plan.before or {}, "after": final or {}}
     module.exit_json(**result)

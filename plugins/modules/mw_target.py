@@ -17,6 +17,9 @@ description:
     registers a new target (SSM cannot change it in place).
   - The definition is the full desired shape, so options left out are cleared.
   - Deregistering a target that a task still uses fails and names the task, unless O(force=true).
+  - Several targets or tasks with this name (left by a crash or made by hand) are repaired when one of them is
+    provably the one to keep (equal to the definition, or the only one in use); the others are deregistered.
+    Otherwise the module fails naming their IDs; give the ID option to choose.
   - The whole definition is validated (the SSM API constraints and cross-field rules) before the first write call.
 author:
   - mwops maintainers (@mwops)
@@ -24,7 +27,9 @@ options:
   window:
     description:
       - Name of the maintenance window. One of O(window) and O(window_id) is required.
-      - Fails when several windows have this name; use O(window_id) then.
+      - Fails when several windows have this name; use O(window_id) then. With O(window_id), it must be that window's name.
+      - In check mode a window of this name that does not exist yet (a window an earlier task of the same check run
+        would create) is predicted empty, so the module reports what it would register instead of failing.
     type: str
     aliases: [window_name]
   window_id:
@@ -34,7 +39,8 @@ options:
   name:
     description:
       - Name of the window target, its identity within the window (3 to 128 letters, digits, V(_), V(-) or V(.)).
-      - Required unless C(window_target_id) is given.
+      - Optional. Without O(name) and O(window_target_id) the window target is identified by its content (an equal unnamed window target
+        of the window is kept, otherwise one is registered).
     type: str
   description:
     description:
@@ -71,11 +77,13 @@ options:
     type: str
   window_target_id:
     description:
-      - ID of the window target. Identifies the target instead of O(name) (which may then change).
+      - ID of the window target. It must exist (C(no window target with ID ...) otherwise, and nothing is written; with
+        O(state=absent) it is already absent). When O(name) is given too, it must be this window target's name.
     type: str
   state:
     description:
       - V(present) registers or updates the target, V(absent) deregisters it.
+      - With O(state=absent) and a name, every target of that name is deregistered.
     type: str
     default: present
     choices: [present, absent]
@@ -193,6 +201,33 @@ changed_fields:
   type: list
   elements: str
   sample: ["owner_information"]
+completed_writes:
+  description:
+    - The write calls this run made, in order, each with the API operation and the IDs it touched.
+    - When the module fails after some writes, C(changed) is V(true) and this lists what was done.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"operation": "RegisterTargetWithMaintenanceWindow", "window_id": "mw-0123456789abcdef0",
+            "window_target_id": "3a6a1a51-5a1e-4b5e-9b1f-5f6c1f0e2d3c", "name": "prod-web"}]
+problems:
+  description:
+    - When the definition is refused, each problem with its field path in the window-definition vocabulary
+      (for example C(tasks[1].max_concurrency)) and the rule. Nothing was written.
+  returned: failure
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The field, in this module's vocabulary.
+      type: str
+      returned: always
+      sample: tasks[1].max_concurrency
+    message:
+      description: The rule the value breaks.
+      type: str
+      returned: always
+      sample: "must match the pattern ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$ (got '0')"
 """
 
 from ansible_collections.mwops.ssm.plugins.module_utils._argspec import TARGET_SPEC
@@ -207,7 +242,7 @@ def main() -> None:
     module = AnsibleSSMModule(
         argument_spec=mw_target_argument_spec(),
         supports_check_mode=True,
-        required_one_of=[["window", "window_id"], ["name", "window_target_id"]],
+        required_one_of=[["window", "window_id"]],
     )
     params = module.params
     desired = strip_none({k: params.get(k) for k in TARGET_SPEC})
@@ -217,12 +252,12 @@ def main() -> None:
 
     def converge():
         return ensure_target(client, params["window"], params["window_id"], desired, params["state"] == "present",
-                             module.check_mode, force=params["force"])
+                             module.check_mode, force=params["force"], keep_going=module.lifeline.keep_going)
 
     plan, final, window_id = run_guarded(module, converge)
     target_id = (final or plan.before or {}).get("window_target_id")
     result = dict(changed=plan.changed, window_id=window_id, window_target_id=target_id, target=final or {},
-                  changed_fields=plan.changed_fields)
+                  changed_fields=plan.changed_fields, completed_writes=plan.completed_writes)
     if module._diff:
         result["diff"] = {"before": plan.before or {}, "after": final or {}}
     module.exit_json(**result)

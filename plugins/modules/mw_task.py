@@ -20,6 +20,9 @@ description:
   - Comparison is normalised, so a second run reports no change and makes no write call. Document parameter names may
     come back in any order, values are coerced to lists of strings, SSM's placeholder rate controls of targetless
     tasks, its service-linked role and its default CloudWatch log group are not differences.
+  - Several targets or tasks with this name (left by a crash or made by hand) are repaired when one of them is
+    provably the one to keep (equal to the definition, or the only one in use); the others are deregistered.
+    Otherwise the module fails naming their IDs; give the ID option to choose.
   - The whole definition is validated before the first write call; errors name the option and the rule.
 author:
   - mwops maintainers (@mwops)
@@ -27,7 +30,9 @@ options:
   window:
     description:
       - Name of the maintenance window. One of O(window) and O(window_id) is required.
-      - Fails when several windows have this name; use O(window_id) then.
+      - Fails when several windows have this name; use O(window_id) then. With O(window_id), it must be that window's name.
+      - In check mode a window of this name that does not exist yet (a window an earlier task of the same check run
+        would create) is predicted empty, so the module reports what it would register instead of failing.
     type: str
     aliases: [window_name]
   window_id:
@@ -37,7 +42,8 @@ options:
   name:
     description:
       - Name of the task, its identity within the window (3 to 128 letters, digits, V(_), V(-) or V(.)).
-      - Required unless C(window_task_id) is given.
+      - Optional. Without O(name) and O(window_task_id) the task is identified by its content (an equal unnamed task
+        of the window is kept, otherwise one is registered).
     type: str
   description:
     description:
@@ -58,7 +64,8 @@ options:
     type: int
   service_role_arn:
     description:
-      - Role SSM assumes to run the task. When not set SSM uses its service-linked role, which is not reported as a
+      - Role SSM assumes to run the task. When not set SSM uses its service-linked role. That role given explicitly
+        (C(.../aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM)) means the same; neither is reported as a
         difference.
     type: str
   max_concurrency:
@@ -213,11 +220,13 @@ options:
             type: str
   window_task_id:
     description:
-      - ID of the task. Identifies the task instead of O(name) (which may then change).
+      - ID of the task. It must exist (C(no task with ID ...) otherwise, and nothing is written; with
+        O(state=absent) it is already absent). When O(name) is given too, it must be this task's name.
     type: str
   state:
     description:
       - V(present) registers or updates the task, V(absent) deregisters it.
+      - With O(state=absent) and a name, every task of that name is deregistered.
     type: str
     default: present
     choices: [present, absent]
@@ -376,6 +385,33 @@ changed_fields:
   type: list
   elements: str
   sample: ["priority", "task_invocation_parameters.run_command.timeout_seconds"]
+completed_writes:
+  description:
+    - The write calls this run made, in order, each with the API operation and the IDs it touched.
+    - When the module fails after some writes, C(changed) is V(true) and this lists what was done.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"operation": "RegisterTargetWithMaintenanceWindow", "window_id": "mw-0123456789abcdef0",
+            "window_target_id": "3a6a1a51-5a1e-4b5e-9b1f-5f6c1f0e2d3c", "name": "prod-web"}]
+problems:
+  description:
+    - When the definition is refused, each problem with its field path in the window-definition vocabulary
+      (for example C(tasks[1].max_concurrency)) and the rule. Nothing was written.
+  returned: failure
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The field, in this module's vocabulary.
+      type: str
+      returned: always
+      sample: tasks[1].max_concurrency
+    message:
+      description: The rule the value breaks.
+      type: str
+      returned: always
+      sample: "must match the pattern ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$ (got '0')"
 """
 
 from ansible_collections.mwops.ssm.plugins.module_utils._argspec import TASK_SPEC
@@ -390,7 +426,7 @@ def main() -> None:
     module = AnsibleSSMModule(
         argument_spec=mw_task_argument_spec(),
         supports_check_mode=True,
-        required_one_of=[["window", "window_id"], ["name", "window_task_id"]],
+        required_one_of=[["window", "window_id"]],
     )
     params = module.params
     desired = strip_none({k: params.get(k) for k in TASK_SPEC})
@@ -400,12 +436,12 @@ def main() -> None:
 
     def converge():
         return ensure_task(client, params["window"], params["window_id"], desired, params["state"] == "present",
-                           module.check_mode)
+                           module.check_mode, keep_going=module.lifeline.keep_going)
 
     plan, final, window_id = run_guarded(module, converge)
     task_id = (final or plan.before or {}).get("window_task_id")
     result = dict(changed=plan.changed, window_id=window_id, window_task_id=task_id, task=final or {},
-                  changed_fields=plan.changed_fields)
+                  changed_fields=plan.changed_fields, completed_writes=plan.completed_writes)
     if module._diff:
         result["diff"] = {"before": plan.before or {}, "after": final or {}}
     module.exit_json(**result)

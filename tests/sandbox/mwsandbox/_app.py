@@ -2,7 +2,9 @@
 
 Every AWS API call passes through ``SandboxApp`` before moto sees it:
 1. it is recorded in the request log (operation, service, whether it writes, HTTP status);
-2. fault injection may answer it with HTTP 400 ``ThrottlingException`` instead;
+2. a hold may make it wait (a barrier for racing calls, or a gate a test opens after killing
+   the caller; a gate may drop the call, as a crash before it reached AWS would);
+   fault injection may answer it with HTTP 400 ``ThrottlingException`` instead;
 3. an SSM call is checked with ``_ssm_rules.check_request`` against botocore's model and
    answered with ``ValidationException`` when it breaks a rule, so nothing changes;
 4. moto (with the maintenance-window extension) handles it, one SSM call at a time.
@@ -67,6 +69,62 @@ class Faults:
         return {"throttle_rate": self.rate, "seed": self.seed, "operations": self.operations}
 
 
+class Holds:
+    """Make chosen calls wait, to reproduce races and crashes at an exact point.
+
+    ``barrier``: the first ``count`` calls of the operation wait until all ``count`` arrived, then
+    proceed together (two runs racing on one registration). ``gate``: the first ``count`` calls
+    wait until ``release``; released with ``drop`` they are answered with an error and never reach
+    the backend (the caller died before the call was made).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._holds: Dict[str, Dict[str, Any]] = {}
+
+    def configure(self, operation: str, count: int, mode: str, timeout: float) -> None:
+        if mode not in ("barrier", "gate") or count < 1:
+            raise ValueError("a hold needs mode barrier or gate and a count of at least 1")
+        with self._cond:
+            self._holds[operation] = {"count": count, "mode": mode, "timeout": timeout, "arrived": 0,
+                                      "waiting": 0, "released": False, "drop": False}
+            self._cond.notify_all()
+
+    def release(self, operation: str, drop: bool) -> None:
+        with self._cond:
+            hold = self._holds.get(operation)
+            if hold:
+                hold.update(released=True, drop=drop)
+            self._cond.notify_all()
+
+    def clear(self) -> None:
+        with self._cond:
+            for hold in self._holds.values():
+                hold["released"] = True
+            self._holds.clear()
+            self._cond.notify_all()
+
+    def wait(self, operation: str) -> Tuple[bool, bool]:
+        """(held, dropped) for one call of ``operation``."""
+        with self._cond:
+            hold = self._holds.get(operation)
+            if hold is None or hold["arrived"] >= hold["count"]:
+                return False, False
+            hold["arrived"] += 1
+            hold["waiting"] += 1
+            self._cond.notify_all()
+            if hold["mode"] == "barrier":
+                self._cond.wait_for(lambda: hold["arrived"] >= hold["count"] or hold["released"], hold["timeout"])
+            else:
+                self._cond.wait_for(lambda: hold["released"], hold["timeout"])
+            hold["waiting"] -= 1
+            return True, bool(hold["drop"])
+
+    def describe(self) -> Dict[str, Any]:
+        with self._cond:
+            return {op: dict(hold) for op, hold in self._holds.items()}
+
+
 class SandboxApp:
     """WSGI middleware around moto's ``DomainDispatcherApplication``."""
 
@@ -76,6 +134,7 @@ class SandboxApp:
         self._ssm_lock = threading.RLock()  # moto's backends are not thread-safe
         self._log: List[Dict[str, Any]] = []
         self._faults = Faults()
+        self._holds = Holds()
 
     # ------------------------------------------------------------------ WSGI entry
 
@@ -103,6 +162,13 @@ class SandboxApp:
             self._log.append(entry)
             throttled = self._faults.should_throttle(operation)
         recording = _recording(start_response, entry)
+        held, dropped = self._holds.wait(operation)
+        if held:
+            entry["held"] = True
+        if dropped:
+            entry["dropped"] = True
+            return _error(recording, "InternalFailure", "dropped by a sandbox hold (the caller was killed)",
+                          "500 Internal Server Error")
         if throttled:
             entry["throttled"] = True
             return _error(recording, "ThrottlingException", "Rate exceeded")
@@ -118,6 +184,7 @@ class SandboxApp:
         with self._lock:
             self._log.clear()
             self._faults.configure(0.0, None, None)
+        self._holds.clear()
 
     # ------------------------------------------------------------------ control endpoints
 
@@ -135,6 +202,10 @@ class SandboxApp:
                 return _json(start_response, self._faults.describe())
         if action == "faults" and method == "POST":
             return self._set_faults(environ, start_response)
+        if action == "holds" and method == "GET":
+            return _json(start_response, self._holds.describe())
+        if action in ("holds", "holds/release", "holds/clear") and method == "POST":
+            return self._set_holds(environ, start_response, action)
         if action == "health":
             return _json(start_response, {"ok": True})
         if action in CONTROL_HANDLERS:
@@ -164,6 +235,20 @@ class SandboxApp:
                 self._faults.configure(rate, None if seed is None else int(seed), operations)
                 return _json(start_response, self._faults.describe())
         except (ValueError, TypeError, AttributeError) as exc:
+            return _json(start_response, {"error": str(exc)}, "400 Bad Request")
+
+    def _set_holds(self, environ: Environ, start_response: StartResponse, action: str) -> Iterable[bytes]:
+        try:
+            spec = json.loads(_read_body(environ) or b"{}")
+            if action == "holds":
+                self._holds.configure(str(spec["operation"]), int(spec.get("count", 1)), str(spec.get("mode", "gate")),
+                                      float(spec.get("timeout", 120)))
+            elif action == "holds/release":
+                self._holds.release(str(spec["operation"]), bool(spec.get("drop", False)))
+            else:
+                self._holds.clear()
+            return _json(start_response, self._holds.describe())
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             return _json(start_response, {"error": str(exc)}, "400 Bad Request")
 
 
@@ -228,10 +313,10 @@ def _recording(start_response: StartResponse, entry: Dict[str, Any]) -> StartRes
     return wrapped
 
 
-def _error(start_response: StartResponse, code: str, message: str) -> Iterable[bytes]:
+def _error(start_response: StartResponse, code: str, message: str, status: str = "400 Bad Request") -> Iterable[bytes]:
     body = json.dumps({"__type": code, "message": message}).encode()
-    start_response("400 Bad Request", [("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(body))),
-                                       ("x-amzn-RequestId", "mwsandbox-%s" % code)])
+    start_response(status, [("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(body))),
+                            ("x-amzn-RequestId", "mwsandbox-%s" % code)])
     return [body]
 
 

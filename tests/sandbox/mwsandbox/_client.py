@@ -49,6 +49,23 @@ class SandboxClient:
         spec = {"throttle_rate": throttle_rate, "seed": seed, "operations": list(operations) if operations else None}
         return self._call("POST", "/mwsandbox/faults", spec)
 
+    def hold(self, operation: str, count: int = 1, mode: str = "gate", timeout: float = 120.0) -> Dict[str, Any]:
+        """Make the first ``count`` calls of ``operation`` wait: ``barrier`` until all arrived,
+        ``gate`` until ``release`` (see ``_app.Holds``)."""
+        return self._call("POST", "/mwsandbox/holds", {"operation": operation, "count": count, "mode": mode,
+                                                       "timeout": timeout})
+
+    def release(self, operation: str, drop: bool = False) -> Dict[str, Any]:
+        """Let held calls of ``operation`` go on; ``drop`` answers them with an error instead."""
+        return self._call("POST", "/mwsandbox/holds/release", {"operation": operation, "drop": drop})
+
+    def holds(self) -> Dict[str, Any]:
+        """Per held operation: ``arrived`` and ``waiting`` calls, ``released``."""
+        return self._call("GET", "/mwsandbox/holds")
+
+    def clear_holds(self) -> None:
+        self._call("POST", "/mwsandbox/holds/clear")
+
     def faults(self) -> Dict[str, Any]:
         return self._call("GET", "/mwsandbox/faults")
 

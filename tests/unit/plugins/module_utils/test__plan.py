@@ -153,6 +153,11 @@ def test_purge_false_keeps_unlisted_targets_and_tasks():
 def test_create_plan_uses_placeholders_and_disables_after_create():
     desired = definition()
     desired["enabled"] = False
+    # A new window: its definition carries no IDs (and no tags AWS set on another window).
+    desired["tags"] = {k: v for k, v in desired["tags"].items() if not k.startswith("aws:")}
+    for item in desired["targets"] + desired["tasks"]:
+        item.pop("window_target_id", None)
+        item.pop("window_task_id", None)
     plan = p.plan_window(desired, None, MODEL)
     assert ops(plan)[:2] == ["CreateMaintenanceWindow", "UpdateMaintenanceWindow"]
     assert all(op.request.get("WindowId", p.NEW_WINDOW_ID) == p.NEW_WINDOW_ID for op in plan.ops[1:]
@@ -195,7 +200,7 @@ def test_mw_task_plan_no_op_and_update():
                "targets": [{"window_target": "web"}, {"window_target": "dbs"}], "max_concurrency": "10%",
                "max_errors": "1", "task_invocation_parameters": {"run_command": {
                    "parameters": {"Operation": ["Install"]}, "timeout_seconds": 600}}}
-    assert ops(p.plan_task(desired, True, st, current, MODEL)) == []
+    assert ops(p.plan_task(desired, True, st, [current], MODEL)) == []
     desired["max_errors"] = "2"
-    plan = p.plan_task(desired, True, st, current, MODEL)
+    plan = p.plan_task(desired, True, st, [current], MODEL)
     assert ops(plan) == ["UpdateMaintenanceWindowTask"] and plan.changed_fields == ["max_errors"]
