@@ -151,8 +151,8 @@ def find_python(core: str) -> str:
                 return candidate
     # A fresh Debian machine without pyenv: the distribution's own interpreter, if it has one.
     for minor in CORES[core].pythons:
-        ok, _ = _apt_install([f"python{minor}", f"python{minor}-venv"])
-        if ok and _python_version(f"/usr/bin/python{minor}") == minor:
+        installed = _apt_install([f"python{minor}", f"python{minor}-venv"])[0]
+        if installed and _python_version(f"/usr/bin/python{minor}") == minor:
             return f"/usr/bin/python{minor}"
     raise SystemExit(f"[devenv] ansible-core {CORES[core].version} needs Python "
                      f"{' or '.join(CORES[core].pythons)}; none was found on PATH, under pyenv or in apt. "
@@ -289,11 +289,19 @@ def build_tree(core: str = MAIN_CORE) -> Path:
 
 
 def ensure_get_pip_shim() -> None:
+    """Seed ansible-test's get-pip cache, for the pip version each core's ansible-test bootstraps."""
     cache = Path.home() / ".ansible" / "test" / "cache"
     cache.mkdir(parents=True, exist_ok=True)
-    shim = cache / "get_pip_24_2.py"
-    if not shim.exists() or shim.read_text() != GET_PIP_SHIM:
-        shim.write_text(GET_PIP_SHIM)
+    versions = {"24.2"}
+    for core in CORES:
+        source = glob.glob(str(venv_dir(core) / "lib" / "python3.*" / "site-packages" / "ansible_test"
+                               / "_internal" / "python_requirements.py"))
+        for path in source:
+            versions.update(re.findall(r"\bpip='([0-9.]+)'", Path(path).read_text()))
+    for version in sorted(versions):
+        shim = cache / f"get_pip_{version.replace('.', '_')}.py"
+        if not shim.exists() or shim.read_text() != GET_PIP_SHIM:
+            shim.write_text(GET_PIP_SHIM)
 
 
 def collection_dir(root: Path) -> Path:

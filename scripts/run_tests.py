@@ -192,7 +192,7 @@ def sanity_step(out: Path, python: str) -> StepResult:
     rc = run(cmd, coll, env, out / "sanity.log")
     log = (out / "sanity.log").read_text(errors="replace")
     missing_tools += re.findall(r"Unable to find '([^']+)' executable", log)
-    tests_run = re.findall(r"^Running sanity test '([^']+)'", log, re.M)
+    tests_run = re.findall(r'^Running sanity test "([^"]+)"', log, re.M)
     for xml in sorted(junit_dir.glob("ansible-test-sanity-*.xml")):
         for case in ET.parse(xml).getroot().iter("testcase"):
             test = case.get("name", xml.stem)
@@ -325,7 +325,7 @@ def run_pool(steps: list[Step], jobs: int) -> list[StepResult]:
                     busy = ", ".join(f"{n} ({time.monotonic() - t:.0f}s)" for n, t in running.items())
                 say(f"[runner] still running: {busy or 'nothing'}; {pending.qsize()} step(s) waiting")
 
-    workers = [threading.Thread(target=worker) for _ in range(max(1, jobs))]
+    workers = [threading.Thread(target=worker) for _worker in range(max(1, jobs))]
     beat = threading.Thread(target=heartbeat, daemon=True)
     beat.start()
     for thread in workers:
@@ -347,8 +347,8 @@ def build_steps(args: argparse.Namespace, out: Path, extra: list[str]) -> tuple[
     coll = devenv.collection_dir(devenv.tree_root(newest))
     steps: list[Step] = []
     for core in devenv.CORES:
-        steps.append(Step(f"unit-{core}", lambda c=core: pytest_step(f"unit-{c}", c, ["tests/unit", "tests/sandbox"],
-                                                                      out, extra), core))
+        steps.append(Step(f"unit-{core}", lambda c=core: pytest_step(
+            f"unit-{c}", c, ["tests/unit", "tests/sandbox"], out, extra), core))
         # Two shards per core that share nothing (the module files share one session: the IAM
         # policy test reads the operations the module tests collected).
         executor_files = sorted(str(p.relative_to(coll)) for p in (coll / "tests" / "integration").glob(
@@ -446,7 +446,7 @@ def main() -> int:
         results.append(warnings_step(out, scanned))
     order = [s.name for s in steps] + ["warnings"]
     results.sort(key=lambda r: order.index(r.name) if r.name in order else len(order))
-    passed, failed, _ = print_summary(results, not_chosen, tools, out, started)
+    passed, failed, _skipped = print_summary(results, not_chosen, tools, out, started)
     return 1 if failed or not passed else 0
 
 
