@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -299,6 +300,8 @@ def main() -> int:
     output_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     port = args.port or free_port()
     endpoint = f"http://127.0.0.1:{port}"
+    # SIGTERM (CI stopping the run, kill) unwinds like Ctrl-C, so the sandbox is always stopped.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     sandbox = start_sandbox(env, port)
     print(f"[demo] SSM/IAM sandbox listening on {endpoint} (no AWS account is used)", flush=True)
     print("[demo] To run a step's command yourself while the sandbox runs (--keep-sandbox keeps it after "

@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import devenv  # noqa: E402  pylint: disable=wrong-import-position
 import warning_scan  # noqa: E402  pylint: disable=wrong-import-position
 
-HEARTBEAT_SECONDS = 30
+HEARTBEAT_SECONDS = 30  # the longest the terminal stays silent
+HEARTBEAT_POLL_SECONDS = 5
 # Estimated seconds per step for a first run; later runs order by the last measured times.
 DEFAULT_ESTIMATES = {"integration": 400, "molecule": 40, "demo": 90, "sanity": 120, "unit": 60, "lint": 40,
                      "changelog": 5}
@@ -180,19 +181,29 @@ def command_step(name: str, cmd: list[str], out: Path, cwd: Path | None = None,
     return res
 
 
+# Tools that sanity tests need from the machine; ansible-test skips such a test when its tool is absent.
+SANITY_TOOLS = ("shellcheck",)
+
+
 def sanity_step(out: Path, python: str) -> StepResult:
     """ansible-test sanity, every test it has; a test skipped for a missing tool fails the step."""
     coll = devenv.collection_dir(devenv.tree_root(devenv.MAIN_CORE))
     junit_dir = coll / "tests" / "output" / "junit"
-    res = StepResult("sanity", core=devenv.MAIN_CORE)
     env = devenv.test_env(devenv.tree_root(devenv.MAIN_CORE))
-    missing_tools = [tool for tool in ("shellcheck",) if not _which(tool, env)]
+    missing = [tool for tool in SANITY_TOOLS if not _which(tool, env)]
     cmd = [str(devenv.venv_bin() / "ansible-test"), "sanity", "--venv", "--python", python, "--color", "no",
            "--junit"]
     rc = run(cmd, coll, env, out / "sanity.log")
-    log = (out / "sanity.log").read_text(errors="replace")
-    missing_tools += re.findall(r"Unable to find '([^']+)' executable", log)
-    tests_run = re.findall(r'^Running sanity test "([^"]+)"', log, re.M)
+    return read_sanity_results(junit_dir, (out / "sanity.log").read_text(errors="replace"), rc, missing)
+
+
+def read_sanity_results(junit_dir: Path, log: str, rc: int, missing_tools: list[str]) -> StepResult:
+    """One count per sanity test from ansible-test's junit files; skipped tests named with their reason.
+
+    ansible-test exits 0 when it skipped a test because its tool is missing: that fails here.
+    """
+    res = StepResult("sanity", core=devenv.MAIN_CORE)
+    missing = set(missing_tools) | set(re.findall(r"Unable to find '([^']+)' executable", log))
     for xml in sorted(junit_dir.glob("ansible-test-sanity-*.xml")):
         for case in ET.parse(xml).getroot().iter("testcase"):
             test = case.get("name", xml.stem)
@@ -202,19 +213,19 @@ def sanity_step(out: Path, python: str) -> StepResult:
                 res.notes.append(f"{test} failed")
             elif skipped is not None:
                 res.skipped += 1
-                reason = skipped.get("message") or skipped.text or "skipped"
-                res.not_run.append((f"sanity/{test}", reason.strip()))
+                reason = (skipped.get("message") or skipped.text or "skipped").strip()
+                res.not_run.append((f"sanity/{test}", reason))
             else:
                 res.passed += 1
-    for tool in sorted(set(missing_tools)):
-        # ansible-test skips a test whose tool is absent and still exits 0: that is a failure here.
+    for tool in sorted(missing):
         res.failed += 1
         res.notes.append(f"{tool} is missing, so its sanity test did not run")
     if rc != 0 and res.failed == 0:
         res.failed = 1
         res.notes.append(f"exit {rc}: {_last_error(log)}")
-    if not tests_run and res.passed + res.failed == 0:
-        res.notes.append("no sanity test ran")
+    if res.passed + res.failed + res.skipped == 0:
+        res.failed = 1
+        res.notes.append("no sanity test reported a result")
     return res
 
 
@@ -319,8 +330,8 @@ def run_pool(steps: list[Step], jobs: int) -> list[StepResult]:
     done = threading.Event()
 
     def heartbeat() -> None:
-        while not done.wait(5):
-            if time.monotonic() - _LAST_OUTPUT["at"] >= HEARTBEAT_SECONDS - 5:
+        while not done.wait(HEARTBEAT_POLL_SECONDS):
+            if time.monotonic() - _LAST_OUTPUT["at"] >= HEARTBEAT_SECONDS - HEARTBEAT_POLL_SECONDS:
                 with lock:
                     busy = ", ".join(f"{n} ({time.monotonic() - t:.0f}s)" for n, t in running.items())
                 say(f"[runner] still running: {busy or 'nothing'}; {pending.qsize()} step(s) waiting")
