@@ -24,6 +24,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -441,10 +442,8 @@ def main() -> int:
     tools = devenv.ensure_system_tools()  # after the venvs: shellcheck may come as a wheel into one
     out = devenv.tree_root().parent / "results"
     if out.exists():
-        for old in out.glob("*"):
-            if old.is_file():
-                old.unlink()
-    out.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(out)  # logs, junit files and the demo's output of the previous run
+    out.mkdir(parents=True)
     coll = devenv.collection_dir(devenv.tree_root())
     for stale in (coll / "tests" / "output" / "junit").glob("*.xml"):
         stale.unlink()
