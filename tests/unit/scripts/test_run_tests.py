@@ -65,8 +65,8 @@ def test_pytest_junit_names_failures_and_skips_and_sums_time_per_file(tmp_path: 
     assert res.file_seconds == {"tests/integration/test_a.py": 4.0, "tests/unit/test_b.py": 0.5}
 
 
-def test_pool_starts_the_longest_step_first_and_a_crash_is_a_failure(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pool_starts_the_longest_step_first_and_a_crash_is_a_failure(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(run_tests.devenv, "WORK", tmp_path)
     (tmp_path / "step-seconds.json").write_text('{"short": 1, "long": 50, "middle": 10}')
     started: list[str] = []
