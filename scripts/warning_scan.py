@@ -28,9 +28,11 @@ ALLOWED: list[tuple[str, str]] = [
 
 # A record starts at one of these; Ansible wraps long warnings onto the following lines
 # (2.18 wraps at the terminal width), which end at a blank line or the next record.
-START = re.compile(r"^(?:\[[\w.-]+\] )?\[(WARNING|DEPRECATION WARNING)\]:\s?(.*)$")
-BOUNDARY = re.compile(r"^(?:\[[\w.-]+\] )?(?:\s*$|\[|PLAY|TASK|RUNNING|ok:|changed:|fatal:|skipping:|"
-                      r"included:|INFO|WARNING |ERROR|=== |\$ )")
+START = re.compile(r"^\[(WARNING|DEPRECATION WARNING)\]:\s?(.*)$")
+BOUNDARY = re.compile(r"^(?:\s*$|\[|PLAY|TASK|RUNNING|ok:|changed:|fatal:|skipping:|included:|INFO|WARNING |"
+                      r"ERROR|=== |\$ )")
+# What the test runner ("[step] ") and the demo's --verbose ("    | ") put before each line.
+PREFIX = re.compile(r"^(?:\[[\w.-]+\] |\s*\| )")
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Warning_:  # pylint: disable=invalid-name  # ``Warning`` is a builtin
 def find_warnings(text: str, source: str = "") -> list[Warning_]:
     """Every warning record in the text, wrapped lines joined, allowed or not."""
     found: list[Warning_] = []
-    lines = text.splitlines()
+    lines = [PREFIX.sub("", line, count=1) for line in text.splitlines()]
     i = 0
     while i < len(lines):
         match = START.match(lines[i])
