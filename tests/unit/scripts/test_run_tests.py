@@ -97,3 +97,15 @@ def test_heartbeat_speaks_when_a_step_is_silent(monkeypatch: pytest.MonkeyPatch,
 
     run_tests.run_pool([run_tests.Step("silent", silent)], jobs=1)
     assert "[runner] still running: silent" in capsys.readouterr().out
+
+
+def test_warning_step_fails_on_new_warnings_and_on_logs_without_ansible_output(tmp_path: Path) -> None:
+    (tmp_path / "demo.log").write_text(
+        "    | [DEPRECATION WARNING]: In a release after 2026-05-01 iam_role.assume_role_policy_document_raw "
+        "will no longer be returned.\n    | PLAY RECAP ****\n")
+    (tmp_path / "molecule-a.log").write_text("[WARNING]: Found variable using reserved name 'tags'.\n\nPLAY RECAP\n")
+    (tmp_path / "molecule-b.log").write_text("CRITICAL Ansible return code was 2\n")
+    res = run_tests.warnings_step(tmp_path, ["demo", "molecule-a", "molecule-b", "molecule-absent"])
+    assert (res.passed, res.failed) == (1, 2)
+    assert sorted(res.notes) == ["molecule-a.log: Found variable using reserved name 'tags'.",
+                                 "molecule-b.log: no Ansible output to scan"]
