@@ -237,7 +237,7 @@ class Demo:
         self.number = 0
 
     def step(self, title: str, playbook: str, *args: str, inventory: str = "localhost,",
-             show_messages: bool = True) -> str:
+             show_messages: bool = True, local_note: str = "") -> str:
         """Run one playbook; print its title, the command, its messages, its warnings and what it changed."""
         self.number += 1
         print(f"\n=== {self.number}. {title}", flush=True)
@@ -268,6 +268,8 @@ class Demo:
             raise SystemExit(f"[demo] step {self.number} failed (exit {returncode})")
         for line in describe_changes(before, self.state.snapshot()):
             print(f"    -> {line}", flush=True)
+        if local_note:
+            print(f"    -> {local_note}", flush=True)
         return text
 
 
@@ -325,7 +327,9 @@ def main() -> int:
         state_dir = output_dir / "tiered-patching"
         demo.step("Tiered patching on 4 on-prem hosts with the local executor: blue fails its health check",
                   "pattern_tiered_patching_onprem.yml", "-e", f"mwops_state_dir={state_dir}",
-                  inventory="playbooks/inventories/onprem_tiers.yml", show_messages=False)
+                  inventory="playbooks/inventories/onprem_tiers.yml", show_messages=False,
+                  local_note="the local executor ran the window on the inventory's hosts and wrote its history "
+                             f"under {state_dir / 'history'}")
         histories = sorted((state_dir / "history").glob("*.json"))
         if not histories:
             raise SystemExit(f"[demo] step 8 wrote no history under {state_dir / 'history'}")
