@@ -220,13 +220,12 @@ def local_run(tmp_path):
     directory = tmp_path / "local"
     directory.mkdir()
     inventory = X.write_inventory(directory)
+    command = X.Unsafe(f"if [ {{{{TARGET_ID}}}} = h02 ]; then touch {directory}/h02-failed; exit 1; fi; "
+                       f"until [ -e {directory}/h02-failed ]; do sleep 0.1; done; sleep 2")
     window = {"name": "evidence-twin", "duration": 2, "cutoff": 1, "tags": {"ChangeTicket": "CHG0031337"},
               "targets": [{"name": "web", "resource_type": "INSTANCE",
                            "targets": [{"key": "tag:Role", "values": ["web"]}], "owner_information": "team-web"}],
-              "tasks": [X.shell_task("patch", X.Unsafe(
-                  f"if [ {{{{TARGET_ID}}}} = h02 ]; then touch {directory}/h02-failed; exit 1; fi; "
-                  f"until [ -e {directory}/h02-failed ]; do sleep 0.1; done; sleep 2"), [{"window_target": "web"}],
-                                     conc="2", errors="0")]}
+              "tasks": [X.shell_task("patch", command, [{"window_target": "web"}], conc="2", errors="0")]}
     proc = X.run_playbook(directory, X.write_play(directory, window).name, inventory)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     return directory / "history", window
