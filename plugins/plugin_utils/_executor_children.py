@@ -51,10 +51,30 @@ def engine_gone():
         return False
     finally:
         os.close(fd)
+def stray_groups():
+    # Invocations may run in process groups of their own (timeout(1) makes one): find them by
+    # this child's gate spec, which every process it started inherits in its environment.
+    marker = b"%s=" + os.environ.get("%s", "").encode() + b"\0"
+    groups = set()
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        try:
+            with open("/proc/" + entry + "/environ", "rb") as fh:
+                if entry.isdigit() and marker in fh.read() + b"\0":
+                    groups.add(os.getpgid(int(entry)))
+        except OSError:
+            continue
+    groups.discard(os.getpgid(0))
+    return groups
 while child.poll() is None:
     if engine_gone():
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        strays = stray_groups()
         os.killpg(0, signal.SIGTERM)
+        for group in strays | stray_groups():
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except OSError:
+                pass
         try:
             child.wait(5)
         except subprocess.TimeoutExpired:
@@ -62,7 +82,7 @@ while child.poll() is None:
         sys.exit(143)
     time.sleep(%s)
 sys.exit(child.returncode if child.returncode >= 0 else 128 - child.returncode)
-""" % WATCHDOG_POLL_SECONDS
+""" % (GATE_SPEC_ENV, GATE_SPEC_ENV, WATCHDOG_POLL_SECONDS)
 
 
 def engine_alive(lock_path: str | os.PathLike[str]) -> bool:

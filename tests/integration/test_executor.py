@@ -180,11 +180,15 @@ def test_documents_pseudo_parameters_and_undeliverable(tmp_path):
     old = {"schema": "mwops.ssm/window-execution/1", "id": old_id, "start_time": "2000-01-01T00:00:00.000000Z"}
     (history_dir / f"20000101T000000Z_old_{old_id}.json").write_text(json.dumps(old))
     (history_dir / "output" / old_id).mkdir(parents=True)
-    play = h.write_play(tmp_path, window("docs-window", tasks), documents={
+    # install-noreboot is a NoReboot install on purpose: preflight reports it (reboots_not_missed fail)
+    # and, with preflight_fail_on [], lets the run go on so the document's behaviour is tested.
+    play = h.write_play(tmp_path, window("docs-window", tasks), preflight_fail_on=[], documents={
         "Company-WriteFile": {"module": "ansible.builtin.copy",
                               "args": {"dest": h.Unsafe(f"{out}/{{{{TARGET_ID}}}}.txt"), "mode": "0644"}}})
     proc = h.run_playbook(tmp_path, str(play), inventory)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("    fail: task install-noreboot: installs with RebootOption NoReboot and no later task reboots these "
+            "nodes: patches stay pending [h04]") in proc.stdout
     run = h.only_execution(history_dir)  # the old execution was pruned, with its output
     assert not (history_dir / "output" / old_id).exists()
     for record in run["task_executions"]:

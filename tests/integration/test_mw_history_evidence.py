@@ -213,15 +213,19 @@ def test_bad_options_name_the_field(sandbox, tmp_path):
 # ----------------------------------------------------------------------------- mw_report
 
 def local_run(tmp_path):
-    """Run the twin of the sandbox window with the local executor: h02 fails, MaxErrors 0."""
+    """Run the twin of the sandbox window with the local executor: h02 fails, MaxErrors 0.
+
+    h01 runs next to h02 and ends only after h02's failure is on disk (plus 2 s for the gate to
+    count it), so its slot never frees before the error threshold stops the task, as in SSM."""
     directory = tmp_path / "local"
     directory.mkdir()
     inventory = X.write_inventory(directory)
+    command = X.Unsafe(f"if [ {{{{TARGET_ID}}}} = h02 ]; then touch {directory}/h02-failed; exit 1; fi; "
+                       f"until [ -e {directory}/h02-failed ]; do sleep 0.1; done; sleep 2")
     window = {"name": "evidence-twin", "duration": 2, "cutoff": 1, "tags": {"ChangeTicket": "CHG0031337"},
               "targets": [{"name": "web", "resource_type": "INSTANCE",
                            "targets": [{"key": "tag:Role", "values": ["web"]}], "owner_information": "team-web"}],
-              "tasks": [X.shell_task("patch", X.Unsafe("test {{TARGET_ID}} != h02"), [{"window_target": "web"}],
-                                     conc="2", errors="0")]}
+              "tasks": [X.shell_task("patch", command, [{"window_target": "web"}], conc="2", errors="0")]}
     proc = X.run_playbook(directory, X.write_play(directory, window).name, inventory)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     return directory / "history", window

@@ -150,7 +150,10 @@ def _child_pids(marker: str) -> list[int]:
 def test_a_killed_engine_leaves_no_secret_no_orphan_and_no_new_invocation(tmp_path):
     password = tmp_path / "vault-pass"
     password.write_text("kill-me-secret\n")
-    slow = h.shell_task("slow", "sleep 120", [{"key": "InstanceIds", "values": ["h01", "h02", "h03"]}],
+    # The kill comes once the invocation's shell runs: it runs under timeout(1), in a process
+    # group of its own, which the watchdog must reach too.
+    running = tmp_path / "running"
+    slow = h.shell_task("slow", f"touch {running}; sleep 120", [{"key": "InstanceIds", "values": ["h01", "h02", "h03"]}],
                         conc="1", errors="3")
     play = h.write_play(tmp_path, window("kill-window", [slow]))
     history_dir = tmp_path / "history"
@@ -163,7 +166,7 @@ def test_a_killed_engine_leaves_no_secret_no_orphan_and_no_new_invocation(tmp_pa
         while time.time() < deadline:
             specs = list((history_dir / ".runs").glob("*/task0/gate.json")) if history_dir.exists() else []
             events = specs[0].parent / "events.jsonl" if specs else None
-            if events and events.exists() and '"start"' in events.read_text():
+            if events and events.exists() and '"start"' in events.read_text() and running.exists():
                 break
             time.sleep(0.3)
         else:
