@@ -73,4 +73,3 @@ def test_instance_ids_hosts_resolve_and_the_run_length_is_the_plans():
     length = next(c for c in report["checks"] if c["check"] == "window_long_enough")
     assert length["evidence"]["available_minutes"] == 8.0  # (600 - 120) s, not the definition's 2 h - 1 h
     assert length["status"] == "pass"
-
