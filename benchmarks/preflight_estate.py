@@ -6,8 +6,10 @@ AWS-RunPatchBaseline task each, with a custom service role), then runs ``mw_pref
 the whole region with ansible-playbook and prints the calls per operation from the request log.
 Instance-level reads are batched (100 IDs per DescribeInstanceInformation filter, 50 per
 DescribeInstancePatchStates), so they grow with the fleet / 50, not with the fleet.
+With ``--runs N`` the sandbox first runs every window N times, so the SSM history read of the
+window-length check (``ssm_history``, on by default) has executions to read and its cost shows.
 
-    ~/.cache/mwops-ssm/venv-core219/bin/python benchmarks/preflight_estate.py [--windows 50] [--per-window 10]
+    ~/.cache/mwops-ssm/venv-core219/bin/python benchmarks/preflight_estate.py [--windows 50] [--per-window 10] [--runs 0]
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def build_estate(sandbox, windows: int, per_window: int) -> dict:
     key = iam.create_access_key(UserName="bench")["AccessKey"]
     baseline = ssm.create_patch_baseline(Name="bench", OperatingSystem="AMAZON_LINUX_2023")["BaselineId"]
     ssm.register_patch_baseline_for_patch_group(BaselineId=baseline, PatchGroup="Prod-Linux")
-    nodes = []
+    nodes, window_ids = [], []
     for index in range(windows):
         group = f"g-{index:02d}"
         found = ec2.run_instances(ImageId="ami-12c6146b", MinCount=per_window, MaxCount=per_window, TagSpecifications=[
@@ -61,6 +63,7 @@ def build_estate(sandbox, windows: int, per_window: int) -> dict:
         nodes += [{"instance_id": i["InstanceId"], "platform_version": "2023.5"} for i in found]
         window_id = ssm.create_maintenance_window(Name=f"bench-{group}", Schedule="cron(0 2 ? * SUN *)", Duration=3,
                                                   Cutoff=1, AllowUnassociatedTargets=False)["WindowId"]
+        window_ids.append(window_id)
         target = ssm.register_target_with_maintenance_window(
             WindowId=window_id, ResourceType="INSTANCE", Name="fleet",
             Targets=[{"Key": "tag:Group", "Values": [group]}])["WindowTargetId"]
@@ -70,16 +73,21 @@ def build_estate(sandbox, windows: int, per_window: int) -> dict:
             Targets=[{"Key": "WindowTargetIds", "Values": [target]}],
             TaskInvocationParameters={"RunCommand": {"Parameters": {"Operation": ["Install"]}}})
     sandbox.register_managed_nodes(nodes)
-    return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"], "instances": len(nodes)}
+    return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"], "instances": len(nodes),
+            "window_ids": window_ids}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--windows", type=int, default=50)
     parser.add_argument("--per-window", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=0, help="executions of every window before preflight")
     args = parser.parse_args()
     with mwsandbox.start() as sandbox, tempfile.TemporaryDirectory() as tmp:
         estate = build_estate(sandbox, args.windows, args.per_window)
+        for run in range(args.runs):
+            for window_id in estate["window_ids"]:
+                sandbox.run_window(window_id, f"2026-03-{1 + run % 28:02d}T02:00:00Z")
         out = Path(tmp) / "result.json"
         play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
                  "module_defaults": H.module_defaults(sandbox.endpoint),
@@ -100,9 +108,10 @@ def main() -> None:
     calls = collections.Counter(r["operation"] for r in log)
     per_instance_ops = ("DescribeInstanceInformation", "DescribeInstancePatchStates")
     statuses = collections.Counter(w["status"] for w in result["windows"])
-    print(f"preflight estate: {len(result['windows'])} windows, {estate['instances']} instances")
+    print(f"preflight estate: {len(result['windows'])} windows, {estate['instances']} instances, "
+          f"{args.runs} SSM execution(s) per window")
     for operation, count in sorted(calls.items()):
-        print(f"  {operation:<40} {count:>5}")
+        print(f"  {operation:<50} {count:>5}")
     print(f"API calls: {len(log)} total, {sum(1 for r in log if r['write'])} writes, "
           f"{sum(calls[o] for o in per_instance_ops)} instance-level reads for {estate['instances']} instances")
     print(f"window verdicts: {dict(statuses)}")

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._preflight_estimate import DEFAULT_MARGIN, estimate_window, length_findings
+from ._preflight_estimate import DEFAULT_MARGIN, estimate_window, executions_of, length_findings
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 STATUSES = (PASS, WARN, FAIL)
@@ -336,8 +336,13 @@ def check_length(facts: Facts) -> tuple[list[Finding], Doc]:
         counts[task_name(task)] = None if ids is None else len(_online(facts, ids))
     estimate = estimate_window(facts.window, counts, facts.history, facts.estimates)
     findings = [(s, subject, message, []) for s, subject, message in length_findings(estimate, facts.margin)]
+    # Which history was consulted, and how many executions of this window each source held.
+    sources = [{"source": label, "executions": executions_of(docs, facts.window.get("name"),
+                                                             facts.window.get("window_id"))}
+               for label, docs in facts.history]
     return findings, {"needed_minutes": estimate.needed_minutes, "available_minutes": estimate.available_minutes,
-                      "levels": estimate.levels, "tasks": [x.as_dict() for x in estimate.tasks]}
+                      "levels": estimate.levels, "tasks": [x.as_dict() for x in estimate.tasks],
+                      "history_sources": sources}
 
 
 # ----------------------------------------------------------------------------- role

@@ -108,6 +108,11 @@ def _same_task(task_execution: Mapping[str, Any], task: Mapping[str, Any]) -> bo
     return bool(task.get("task_arn")) and task_execution.get("task_arn") == task.get("task_arn")
 
 
+def executions_of(history: Sequence[Mapping[str, Any]], window_name: str | None, window_id: str | None) -> int:
+    """How many executions of this window a history source holds (shown as evidence)."""
+    return sum(1 for e in history if isinstance(e, Mapping) and _same_window(e, window_name, window_id))
+
+
 def invocation_seconds(history: Sequence[Mapping[str, Any]], window_name: str | None, window_id: str | None,
                        task: Mapping[str, Any]) -> list[float]:
     """Durations of the task's finished invocations across the executions of this window."""

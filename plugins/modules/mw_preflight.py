@@ -39,15 +39,41 @@ options:
       - A window definition in the vocabulary of M(mwops.ssm.maintenance_window) (with C(targets) and C(tasks)), checked
         without being deployed. It is validated first, and errors name the field.
     type: dict
+  ssm_history:
+    description:
+      - Read the recent executions of each deployed window from SSM's own history
+        (C(DescribeMaintenanceWindowExecutions) and the execution's tasks and invocations, as
+        M(mwops.ssm.mw_execution_info) reads them) and take each task's p90 invocation time from them.
+      - This is the first history source; O(history_dir), then O(history), then O(estimates) serve the tasks it has no
+        samples for. A definition (O(definition)) is not deployed and has no SSM history.
+      - "Cost per deployed window: C(ceil(executions / 100)) C(DescribeMaintenanceWindowExecutions) pages, one
+        C(ListTagsForResource) and one C(DescribeMaintenanceWindowTasks) when it has executions, then for each of the
+        O(ssm_history.last) executions read one C(DescribeMaintenanceWindowExecutionTasks) page and, per task, one
+        C(GetMaintenanceWindowExecutionTask) and C(ceil(invocations / 100)) C(DescribeMaintenanceWindowExecutionTaskInvocations)
+        pages. Nothing is asked per instance."
+    type: dict
+    default: {}
+    suboptions:
+      enabled:
+        description: Read SSM's history of deployed windows.
+        type: bool
+        default: true
+      last:
+        description:
+          - How many of each window's most recent executions that ran (status V(SUCCESS), V(FAILED), V(TIMED_OUT) or
+            V(CANCELLED)) are read. Bounds the calls.
+        type: int
+        default: 10
   history_dir:
     description:
       - A local executor history directory (files in the schema C(mwops.ssm/window-execution/1)). When it has invocations
-        of a task, they give that task's p90 time.
+        of a task (and SSM's history has none), they give that task's p90 time.
     type: path
   history:
     description:
-      - Window execution documents in the schema C(mwops.ssm/window-execution/1), for example the SSM execution history
-        read by another task. Used for tasks that O(history_dir) has no samples for.
+      - Window execution documents in the schema C(mwops.ssm/window-execution/1), for example the output of
+        M(mwops.ssm.mw_execution_info) for another time range. Used for tasks that O(ssm_history) and O(history_dir)
+        have no samples for.
     type: list
     elements: dict
     default: []
@@ -116,6 +142,20 @@ EXAMPLES = r"""
     name: prod-linux-patching
     fail_on: []
   register: prod
+
+- name: Estimate from the last 20 executions SSM recorded for the window
+  mwops.ssm.mw_preflight:
+    name: prod-linux-patching
+    ssm_history:
+      last: 20
+
+- name: Ignore SSM's history (for example a fleet that changed since) and use declared minutes
+  mwops.ssm.mw_preflight:
+    name: prod-linux-patching
+    ssm_history:
+      enabled: false
+    estimates:
+      patch: 12
 """
 
 RETURN = r"""
@@ -145,8 +185,9 @@ windows:
           C(window_long_enough), C(role_is_right).
         - Each has C(check), C(status) (V(pass), V(warn) or V(fail)), C(failure) and C(cause) (the classic failure mode),
           C(fix), C(findings) (a list of C(status), C(subject), C(message) and C(instance_ids)) and C(evidence) (counts per
-          target and task; for C(window_long_enough) the minutes per task and priority level, C(needed_minutes) and
-          C(available_minutes); the roles for C(role_is_right)).
+          target and task; for C(window_long_enough) the minutes per task (with the C(source) of its p90) and per
+          priority level, C(needed_minutes), C(available_minutes) and C(history_sources), the history sources consulted
+          in order with the number of executions of this window each held; the roles for C(role_is_right)).
       type: list
       elements: dict
   sample:
@@ -187,32 +228,38 @@ from ansible_collections.mwops.ssm.plugins.module_utils._plan import DefinitionE
 from ansible_collections.mwops.ssm.plugins.module_utils._plan import plan_window
 from ansible_collections.mwops.ssm.plugins.module_utils._plan import state_document
 from ansible_collections.mwops.ssm.plugins.module_utils._preflight_estimate import load_history_dir
+from ansible_collections.mwops.ssm.plugins.module_utils._ssm_history import read_history
+
+SSM_HISTORY = "SSM history"
+# Executions that ran; pending, in-progress and skipped ones hold no finished invocation.
+RAN_STATUSES = ["SUCCESS", "FAILED", "TIMED_OUT", "CANCELLED"]
 
 
 def deployed(client, api_window) -> dict:
     return state_document(read_window_state(client, api_window, full_tasks=True, with_tags=False))
 
 
-def windows_to_check(client, params) -> list:
-    """The windows in the vocabulary: a validated definition, one deployed window, or all of them."""
+def windows_to_check(client, params) -> list[tuple[dict, dict | None]]:
+    """(window in the vocabulary, the API's window or None): a validated definition, one deployed
+    window, or all of them."""
     if params["definition"] is not None:
         plan = plan_window(params["definition"], None, _ssm.service_model())
         if plan.problems:
             raise DefinitionError(plan.problems)
-        return [dict(plan.after, window_id=None)]
+        return [(dict(plan.after, window_id=None), None)]
     if params["name"] or params["window_id"]:
         api_window = find_window(client, params["name"], params["window_id"])
         if api_window is None:
             which = params["window_id"] or params["name"]
             raise DefinitionError([Problem("window_id" if params["window_id"] else "name",
                                            f"no maintenance window {which!r} exists")])
-        return [deployed(client, api_window)]
+        return [(deployed(client, api_window), api_window)]
     found = []
     for identity in _ssm.describe_windows(client):
         api_window = _ssm.get_window(client, identity["WindowId"])
         if api_window is not None:
-            found.append(deployed(client, api_window))
-    return sorted(found, key=lambda w: (w.get("name") or "", w.get("window_id") or ""))
+            found.append((deployed(client, api_window), api_window))
+    return sorted(found, key=lambda pair: (pair[0].get("name") or "", pair[0].get("window_id") or ""))
 
 
 def main() -> None:
@@ -223,6 +270,10 @@ def main() -> None:
             definition=dict(type="dict"),
             history_dir=dict(type="path"),
             history=dict(type="list", elements="dict", default=[]),
+            ssm_history=dict(type="dict", default={}, options=dict(
+                enabled=dict(type="bool", default=True),
+                last=dict(type="int", default=10),
+            )),
             estimates=dict(type="dict", default={}),
             margin_percent=dict(type="int", default=20),
             check_role=dict(type="bool", default=True),
@@ -234,6 +285,8 @@ def main() -> None:
     params = module.params
     if not 0 <= params["margin_percent"] < 100:
         module.fail_json(msg="margin_percent must be between 0 and 99")
+    if params["ssm_history"]["last"] < 1:
+        module.fail_json(msg=f"ssm_history.last must be at least 1, got {params['ssm_history']['last']}")
     for key, value in params["estimates"].items():
         try:
             if float(value) < 0:
@@ -254,8 +307,15 @@ def main() -> None:
         return clients[service]
 
     def check():
-        windows = windows_to_check(ssm, params)
-        facts, account, partition = A.gather(client, windows, module.region, params["check_role"], sources,
+        checked = windows_to_check(ssm, params)
+        windows = [window for window, dummy in checked]
+        history = list(sources)
+        api_windows = [api for dummy, api in checked if api is not None]
+        if params["ssm_history"]["enabled"] and api_windows:
+            # One batched read for every deployed window; SSM's own record comes first.
+            history.insert(0, (SSM_HISTORY, read_history(ssm, api_windows, [], RAN_STATUSES,
+                                                         params["ssm_history"]["last"], True, False)))
+        facts, account, partition = A.gather(client, windows, module.region, params["check_role"], history,
                                              params["estimates"], params["margin_percent"] / 100.0)
         return [P.preflight_window(f, module.region, account, partition) for f in facts]
 

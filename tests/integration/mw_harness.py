@@ -20,8 +20,19 @@ COLLECTION = Path(__file__).resolve().parents[2]
 TARGETS = COLLECTION / "tests" / "integration" / "targets"
 WORK = Path(os.environ.get("MWOPS_WORK", Path.home() / ".cache" / "mwops-ssm"))
 
-# Every SSM operation the modules' runs made, for the IAM policy test (filled as tests run).
+# Every AWS call the modules' runs made, as IAM actions ("ssm:GetMaintenanceWindow",
+# "ec2:DescribeInstances"), and the modules those runs exercised: for the IAM policy test
+# (tests/integration/test_modules_iam_policy.py), filled as the tests run.
 OPERATIONS_SEEN: set = set()
+MODULES_SEEN: set = set()
+
+
+def record_calls(log: Sequence[Dict[str, Any]], modules: Sequence[str]) -> None:
+    """Remember the request-log entries of a module run (only the run's own calls: slice the log
+    or reset it before the run) and the modules it exercised. The IAM action prefix is the
+    signing name the sandbox logs (ssm, ec2, iam, sts, resource-groups)."""
+    OPERATIONS_SEEN.update(f"{r.get('service') or 'ssm'}:{r['operation']}" for r in log)
+    MODULES_SEEN.update(modules)
 
 
 def ansible_bin(tool: str) -> str:

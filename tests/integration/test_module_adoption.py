@@ -34,7 +34,7 @@ def _run(sandbox, playbook: Path):
     start = len(sandbox.requests())
     proc = H.run_playbook(playbook)
     log = sandbox.requests()[start:]
-    H.OPERATIONS_SEEN.update(r["operation"] for r in log)
+    H.record_calls(log, ["maintenance_window", "maintenance_window_info"])
     assert proc.returncode == 0, H.describe_failure(proc)
     return log
 

@@ -44,7 +44,7 @@ def run_target(sandbox, tmp_path: Path, target: str):
     })
     proc = H.run_playbook(H.write_playbook(tmp_path / f"{target}.json", play))
     log = sandbox.requests()
-    H.OPERATIONS_SEEN.update(r["operation"] for r in log[start:] if r.get("service", "ssm") == "ssm")
+    H.record_calls(log[start:], [target])
     assert proc.returncode == 0, H.describe_failure(proc)
     return log, start, H.read_checkpoints(checkpoints)
 

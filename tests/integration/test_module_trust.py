@@ -121,7 +121,7 @@ def _run(sandbox, playbook: Path, *args: str, ok: bool = True):
     start = len(sandbox.requests())
     proc = H.run_playbook(playbook, args=args)
     log = sandbox.requests()[start:]
-    H.OPERATIONS_SEEN.update(r["operation"] for r in log if r.get("service", "ssm") == "ssm")
+    H.record_calls(log, ["maintenance_window", "mw_target", "mw_task"])
     if ok:
         assert proc.returncode == 0, H.describe_failure(proc)
     return proc, log

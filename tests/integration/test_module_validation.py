@@ -226,7 +226,7 @@ def results(sandbox, ssm_client, tmp_path_factory):
     start = len(sandbox.requests())
     proc = H.run_playbook(H.write_playbook(tmp / "validation.json", play))
     log = sandbox.requests()[start:]
-    H.OPERATIONS_SEEN.update(r["operation"] for r in log)
+    H.record_calls(log, ["maintenance_window", "mw_target", "mw_task"])
     assert proc.returncode == 0, H.describe_failure(proc)
     try:
         yield json.loads(out.read_text()), [r["operation"] for r in log if r["write"]]

@@ -152,7 +152,9 @@ def test_history_read_back_equals_what_the_sandbox_ran(sandbox, tmp_path):
     # The second call: the newest FAILED execution only, without task details.
     (failed,) = saved["failed"]["executions"]
     assert failed["id"] == execution["id"] and failed["task_executions"] == []
-    operations = {r["operation"] for r in sandbox.requests()}
+    log = sandbox.requests()
+    H.record_calls(log, ["mw_execution_info"])
+    operations = {r["operation"] for r in log}
     assert {"DescribeMaintenanceWindowExecutions", "DescribeMaintenanceWindowExecutionTasks",
             "GetMaintenanceWindowExecutionTask", "DescribeMaintenanceWindowExecutionTaskInvocations",
             "GetCommandInvocation"} <= operations
@@ -185,6 +187,7 @@ def test_paging_filters_and_throttling(sandbox, tmp_path):
     finally:
         log = sandbox.requests()
         sandbox.set_faults(throttle_rate=0.0)
+    H.record_calls(log, ["mw_execution_info"])
     assert any(r["throttled"] for r in log), "the fault switch throttled nothing: the test proves no retry"
     expected = sorted((s.replace("Z", ".000000Z") for s in starts), reverse=True)
     assert saved["everything"] == expected

@@ -25,7 +25,9 @@ TRUST_EC2 = {"Version": "2012-10-17", "Statement": [
 MW_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonSSMMaintenanceWindowRole"
 ACCOUNT = "123456789012"
 READS = {"DescribeInstances", "DescribeInstanceInformation", "DescribeInstancePatchStates", "DescribePatchGroups",
-         "GetRole", "SimulatePrincipalPolicy", "GetCallerIdentity"}
+         "GetRole", "SimulatePrincipalPolicy", "GetCallerIdentity", "ListGroupResources"}
+SSM_HISTORY_READS = {"DescribeMaintenanceWindowExecutions", "DescribeMaintenanceWindowExecutionTasks",
+                     "GetMaintenanceWindowExecutionTask", "DescribeMaintenanceWindowExecutionTaskInvocations"}
 
 
 def role_arn(name):
@@ -113,7 +115,9 @@ def run_module(sandbox, estate, tmp_path, arguments, name="preflight"):
                                                            "dest": str(out), "mode": "0600"}})
     play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
              "module_defaults": H.module_defaults(sandbox.endpoint), "tasks": tasks}]
+    start = len(sandbox.requests())
     proc = H.run_playbook(H.write_playbook(tmp_path / f"{name}.yml", play))
+    H.record_calls(sandbox.requests()[start:], ["mw_preflight"])
     results = json.loads(out.read_text()) if out.exists() else None
     return results, proc
 
@@ -276,3 +280,68 @@ def test_invalid_definition_names_the_field(sandbox, estate, tmp_path):
     broken["tasks"][0]["max_concurrency"] = "0"
     proc = run_module(sandbox, estate, tmp_path, [{"definition": broken}], name="invalid")[1]
     assert proc.returncode != 0 and "tasks[0].max_concurrency" in proc.stdout
+
+
+@pytest.mark.slow
+def test_window_length_from_the_ssm_history_of_runs(sandbox, estate, tmp_path):
+    """The sandbox runs a deployed window; preflight reads those executions back through SSM's
+    history API and estimates from them: 4 web nodes one at a time in 60 min (duration 2 h, cutoff
+    1 h). 10-minute invocations fit (4 x 10 = 40 min, pass); after a run with 25-minute
+    invocations the p90 is 25 min and 4 x 25 = 100 min does not fit (fail)."""
+    ssm = estate["ssm"]
+    ec2 = boto3.client("ec2", endpoint_url=sandbox.endpoint, region_name="us-east-1")
+    web = estate["ids"]["web"]
+    window_id = deploy(ssm, "history-web", "web")
+
+    def run_with(seconds, start):
+        ec2.create_tags(Resources=web, Tags=[{"Key": "mwsandbox:runtime", "Value": str(seconds)}])
+        ran = sandbox.run_window(window_id, start)
+        return [i["status"] for t in ran["tasks"] for i in t["invocations"]]
+
+    try:
+        assert run_with(600, "2026-03-01T02:00:00Z") == ["SUCCESS"] * 4
+        sandbox.reset_requests()
+        short = run_module(sandbox, estate, tmp_path, [{"window_id": window_id}], name="short")
+        assert short[1].returncode == 0, H.describe_failure(short[1])
+        short_log = sandbox.requests()
+        run_with(1500, "2026-03-08T02:00:00Z")
+        sandbox.reset_requests()
+        found, proc = run_module(sandbox, estate, tmp_path, [
+            {"window_id": window_id, "fail_on": []},
+            {"window_id": window_id, "fail_on": [], "ssm_history": {"last": 1}},
+            {"window_id": window_id, "fail_on": [], "ssm_history": {"enabled": False}, "estimates": {"patch": 10}},
+        ], name="long")
+        assert proc.returncode == 0, H.describe_failure(proc)
+        long_log = sandbox.requests()
+        stopped = run_module(sandbox, estate, tmp_path, [{"window_id": window_id}], name="stops-long")[1]
+    finally:
+        ec2.delete_tags(Resources=web, Tags=[{"Key": "mwsandbox:runtime"}])
+        ssm.delete_maintenance_window(WindowId=window_id)
+    fits = check_of(short[0][0], "window_long_enough")
+    assert fits["status"] == "pass", json.dumps(fits, indent=1)
+    task = fits["evidence"]["tasks"][0]
+    assert (task["source"], task["samples"], task["p90_minutes"], task["waves"]) == ("SSM history", 4, 10.0, 4)
+    assert (fits["evidence"]["needed_minutes"], fits["evidence"]["available_minutes"]) == (40.0, 60.0)
+    assert fits["evidence"]["history_sources"] == [{"source": "SSM history", "executions": 1}]
+    all_runs, newest, declared = (check_of(result, "window_long_enough") for result in found)
+    for short_window in (all_runs, newest):
+        task = short_window["evidence"]["tasks"][0]
+        assert short_window["status"] == "fail" and short_window["fix"] == "Increase duration"
+        assert (task["source"], task["p90_minutes"], short_window["evidence"]["needed_minutes"]) == \
+            ("SSM history", 25.0, 100.0)
+        assert "leaves 60 min" in short_window["findings"][0]["message"]
+    # The default reads the last 10 executions that ran (both runs, 8 samples); last: 1 only the newest.
+    assert [c["evidence"]["history_sources"] for c in (all_runs, newest)] == [
+        [{"source": "SSM history", "executions": 2}], [{"source": "SSM history", "executions": 1}]]
+    assert [all_runs["evidence"]["tasks"][0]["samples"], newest["evidence"]["tasks"][0]["samples"]] == [8, 4]
+    # Switched off, SSM's history is not read and the declared estimate decides (4 x 10 min fits).
+    assert declared["status"] == "pass" and declared["evidence"]["history_sources"] == []
+    assert declared["evidence"]["tasks"][0]["source"] == "declared estimate"
+    # The default fail_on stops a pipeline on the window SSM's own history says is too short.
+    assert stopped.returncode != 0 and "history-web (window_long_enough)" in stopped.stdout
+    # Read-only, and the history came from SSM's history API (one DescribeMaintenanceWindowExecutions
+    # per window and module run; the third run did not read it).
+    for log in (short_log, long_log):
+        assert [r["operation"] for r in log if r["write"]] == []
+        assert SSM_HISTORY_READS <= {r["operation"] for r in log}
+    assert sum(1 for r in long_log if r["operation"] == "DescribeMaintenanceWindowExecutions") == 2

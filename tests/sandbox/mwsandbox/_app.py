@@ -26,7 +26,7 @@ _paths.ensure_collection_importable()
 # pylint: disable=wrong-import-position
 from ansible_collections.mwops.ssm.plugins.module_utils import _ssm_rules  # noqa: E402
 
-from ._model import decode_blobs, ssm_model  # noqa: E402
+from ._model import decode_blobs, rest_operation, ssm_model  # noqa: E402
 
 CONTROL_PREFIX = "/mwsandbox/"
 READ_PREFIXES = ("Get", "Describe", "List", "BatchGet", "Search", "Simulate")
@@ -280,7 +280,11 @@ def identify_call(environ: Environ, body: bytes) -> Optional[Tuple[str, str]]:
         action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action")
     if action:
         return service or "unknown", action[0]
-    return None
+    # REST services (Resource Groups): no target and no Action; the signed service's model names
+    # the operation from the method and path.
+    operation = rest_operation(service, environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")) \
+        if service else None
+    return (service, operation) if operation else None
 
 
 def _credential_scope_service(authorization: str) -> Optional[str]:

@@ -223,6 +223,17 @@ def test_local_history_wins_over_supplied_history_and_estimate():
     assert (task["source"], task["p90_minutes"]) == ("local history", 2.0)
 
 
+def test_ssm_history_first_and_the_sources_consulted_are_evidence():
+    ssm = [execution(minutes=(30,)), execution(minutes=(20,)), execution(minutes=(9,), window_name="other")]
+    f = facts([node("i-1")], history=[("SSM history", ssm), ("local history", [execution(minutes=(2,))])])
+    result = check(run(f), "window_long_enough")
+    task = result["evidence"]["tasks"][0]
+    assert (task["source"], task["samples"], task["p90_minutes"]) == ("SSM history", 2, 30.0)
+    assert result["evidence"]["history_sources"] == [{"source": "SSM history", "executions": 2},
+                                                     {"source": "local history", "executions": 1}]
+    assert E.executions_of(ssm, None, None) == 0
+
+
 def test_history_of_other_windows_and_cancelled_invocations_is_ignored():
     history = [execution(minutes=(50,), window_name="other"), execution(minutes=(40,), status="Cancelled")]
     task = check(run(facts([node("i-1")], history=[("h", history)])), "window_long_enough")["evidence"]["tasks"][0]
