@@ -8,10 +8,15 @@ Starts the loopback SSM/IAM sandbox and, in one run:
   6. converges follow-the-sun windows in three regions (overlap checked before writing),
   7. prints a schedule preview (window, local time, UTC, next runs),
   8. runs a blue/green tiered-patching window on four local hosts with the local executor, where
-     blue fails its health check and green is held back, and explains the execution,
+     blue fails its health check and green is held back, explains the execution and writes
+     its evidence report (HTML with the timeline, Markdown),
+  9. runs preflight: a broken window (wrong patch group tag, too short for its fleet) is found,
+     then passes once the definition is fixed,
+ 10. runs a window in the sandbox, reads its SSM execution history back with mw_execution_info
+     and writes the audit evidence with mw_report,
 then stops the sandbox. After each step it says what changed in the sandbox, per window (and
-per IAM role), and how many write calls were made. Step 8's history stays in the output
-directory it prints. Uses the pinned venv and collection tree of scripts/devenv.py.
+per IAM role), and how many write calls were made. Step 8's history and report and step 10's
+report stay in the output directory it prints. Uses the pinned venv and collection tree of scripts/devenv.py.
 
     ./scripts/run-demo                  # concise output (warnings are always shown)
     ./scripts/run-demo --verbose        # stream the full Ansible output of every step
@@ -285,7 +290,7 @@ def _paste_preamble(coll: Path, env: dict[str, str]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--verbose", action="store_true", help="stream the full Ansible output of every step")
-    parser.add_argument("--output-dir", help="where step 8's history is kept (default: a new directory under "
+    parser.add_argument("--output-dir", help="where step 8's history and report and step 10's report are kept (default: a new directory under "
                                              "~/.cache/mwops-ssm/demo/)")
     parser.add_argument("--keep-sandbox", action="store_true",
                         help="keep the sandbox running after the demo (Ctrl-C stops it)")
@@ -335,8 +340,24 @@ def main() -> int:
             raise SystemExit(f"[demo] step 8 wrote no history under {state_dir / 'history'}")
         for line in explain_execution(histories[-1]):
             print(f"    {line}")
-        print(f"\n[demo] step 8's history (and the invocations' output) is kept in {state_dir / 'history'}",
-              flush=True)
+        step8_reports = sorted((state_dir / "evidence").glob("*"))
+        if not step8_reports:
+            raise SystemExit(f"[demo] step 8 wrote no evidence report under {state_dir / 'evidence'}")
+        demo.step("Preflight: a broken window (wrong patch group tag, too short for its fleet) is found, "
+                  "fixed, and passes", "demo_preflight.yml")
+        ssm_report_dir = output_dir / "ssm-evidence"
+        demo.step("SSM execution history and audit evidence: a window runs in the sandbox, its history is read "
+                  "back with mw_execution_info and mw_report writes the evidence", "demo_history.yml",
+                  "-e", f"mwops_report_dir={ssm_report_dir}")
+        step10_reports = sorted(ssm_report_dir.glob("*"))
+        if not step10_reports:
+            raise SystemExit(f"[demo] step 10 wrote no evidence report under {ssm_report_dir}")
+        print(f"\n[demo] kept after the demo, in {output_dir}:", flush=True)
+        print(f"    step 8 history (and the invocations' output): {state_dir / 'history'}")
+        for path in step8_reports:
+            print(f"    step 8 evidence: {path}")
+        for path in step10_reports:
+            print(f"    step 10 evidence: {path}")
         if args.keep_sandbox:
             print(f"[demo] the sandbox keeps running on {endpoint}; Ctrl-C stops it", flush=True)
             try:

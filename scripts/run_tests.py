@@ -368,7 +368,7 @@ def build_steps(args: argparse.Namespace, out: Path, extra: list[str]) -> tuple[
         # Two shards per core that share nothing (the module files share one session: the IAM
         # policy test reads the operations the module tests collected).
         executor_files = sorted(str(p.relative_to(coll)) for p in (coll / "tests" / "integration").glob(
-            "test_executor*.py"))
+            "test_executor*.py")) + ["tests/integration/executor"]
         steps.append(Step(f"integration-{core}-modules", lambda c=core, ex=executor_files: pytest_step(
             f"integration-{c}-modules", c, ["tests/integration"], out, extra, ignore=ex), core))
         steps.append(Step(f"integration-{core}-executor", lambda c=core, ex=executor_files: pytest_step(

@@ -141,8 +141,13 @@ class ActionModule(ActionBase):
         host, group = spec["hosts"][index], spec["groups"][index]
         if host not in (task_vars.get("groups") or {}).get("all", []):
             return {"failed": True, "msg": f"Target {host!r} is no longer in the inventory of this run."}
-        return {"changed": True, "add_host": {"host_name": host, "groups": [group], "host_vars": {}},
-                "msg": f"Target {index + 1} of {len(spec['hosts'])} added."}
+        msg = f"Target {index + 1} of {len(spec['hosts'])} added."
+        if callable(getattr(self, "add_host", None)):
+            # ansible-core 2.21 adds hosts through ActionBase.add_host; it no longer reads the
+            # add_host key of a result (which older cores need).
+            self.add_host(host_name=host, parent_group_names=[group], host_vars={})
+            return {"changed": True, "msg": msg}
+        return {"changed": True, "add_host": {"host_name": host, "groups": [group], "host_vars": {}}, "msg": msg}
 
     def _invocation(self, spec: dict[str, Any], host: str, invocation_id: str,
                     task_vars: dict[str, Any]) -> Invocation:
