@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: Contributors to the mwops.ssm project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixed cost of one module invocation, as an ansible-playbook task pays it.
@@ -105,7 +104,7 @@ def main() -> None:
         print("%-24s %11s %10s %9s %11s %12s" % ("module", "playbook s", "payload s", "cpu s", "mwops ms", "amazon ms"))
         for module, args in CASES:
             play_wall, payload = playbook(module, args, connection, workdir)
-            runs = [run_payload(payload) for _ in range(options.runs)]
+            runs = [run_payload(payload) for run in range(options.runs)]
             print("%-24s %11.2f %10.3f %9.3f %11.1f %12.1f" % (
                 (module, play_wall) + tuple(statistics.median(r[i] for r in runs) for i in range(4))))
 

@@ -19,7 +19,11 @@ def ssm_client():
 
 def test_a_client_s_model_is_the_file_model_without_a_second_read(monkeypatch):
     client = ssm_client()
-    monkeypatch.setattr(_ssm, "_file_model", lambda: (_ for _ in ()).throw(AssertionError("file read")))
+
+    def no_file_read():
+        raise AssertionError("the model file was read again")
+
+    monkeypatch.setattr(_ssm, "_file_model", no_file_read)
     model = _ssm.service_model(client)
     assert dict(model) == FILE_MODEL
     assert model["shapes"] is client.meta.service_model._service_description["shapes"]
