@@ -247,7 +247,7 @@ def ensure_window(client, name: t.Optional[str], window_id: t.Optional[str], des
     state = window_state(client, name, window_id)
     if desired is not None and window_id and state is None:
         raise DefinitionError([d.Problem("window_id", f"no maintenance window with ID {window_id} exists")])
-    plan = plan_window(desired, state, _ssm.service_model(), purge_tags=purge_tags, purge_targets=purge_targets,
+    plan = plan_window(desired, state, _ssm.service_model(client), purge_tags=purge_tags, purge_targets=purge_targets,
                        purge_tasks=purge_tasks, force=force)
     ids = apply(client, plan, check_mode, keep_going)
     final = plan.after
@@ -277,7 +277,7 @@ def ensure_target(client, window: t.Optional[str], window_id: t.Optional[str], d
     state = parent_window(client, window, window_id, present, check_mode)
     if state is None:
         return Plan(), None, None
-    plan = plan_target(desired, present, state, _ssm.service_model(), force=force)
+    plan = plan_target(desired, present, state, _ssm.service_model(client), force=force)
     ids = apply(client, plan, check_mode, keep_going)
     final = plan.after
     if final is not None and plan.changed and not check_mode:
@@ -295,7 +295,7 @@ def ensure_task(client, window: t.Optional[str], window_id: t.Optional[str], des
     if state is None:
         return Plan(), None, None
     candidates = _task_candidates(client, state, desired)
-    plan = plan_task(desired, present, state, candidates, _ssm.service_model(), unknown_targets_ok=check_mode)
+    plan = plan_task(desired, present, state, candidates, _ssm.service_model(client), unknown_targets_ok=check_mode)
     ids = apply(client, plan, check_mode, keep_going)
     final = plan.after
     if final is not None and plan.changed and not check_mode:

@@ -21,7 +21,6 @@ import typing as t
 from dataclasses import dataclass, field
 
 from . import _definition as d
-from ._ssm_rules import check_request
 
 Doc = t.Dict[str, t.Any]
 
@@ -199,7 +198,12 @@ def _describe_value(value: t.Any) -> str:
 
 
 def validate_ops(ops: t.Sequence[Op], model: t.Mapping[str, t.Any]) -> t.List[d.Problem]:
-    problems = []
+    problems: t.List[d.Problem] = []
+    if not any(op.operation in VALIDATED for op in ops):
+        return problems
+    # Imported here: a plan with nothing to write (and the info module) skips the rules' import.
+    from ._ssm_rules import check_request
+
     for op in ops:
         if op.operation not in VALIDATED:
             continue

@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import functools
 import typing as t
-
-try:
-    import botocore.loaders
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing dependency.
+from collections.abc import Mapping
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
@@ -50,9 +46,49 @@ class SSMErrorHandler(AWSErrorHandler):
         return is_boto3_error_code("DoesNotExistException")
 
 
+class _LazyModel(Mapping):
+    """A raw service model read on first use: a plan with nothing to write never reads it."""
+
+    def __init__(self, load: t.Callable[[], t.Mapping[str, t.Any]]) -> None:
+        self._load = load
+        self._model: t.Optional[t.Mapping[str, t.Any]] = None
+
+    def _loaded(self) -> t.Mapping[str, t.Any]:
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def __getitem__(self, key: str) -> t.Any:
+        return self._loaded()[key]
+
+    def __iter__(self) -> t.Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+
+def service_model(client: t.Any = None) -> t.Mapping[str, t.Any]:
+    """botocore's raw SSM service model (shapes and limits for local validation), read lazily.
+
+    With ``client`` (an SSM client) the model the client already parsed is reused, so a module
+    run does not read and parse botocore's model file a second time.
+    """
+    return _LazyModel(functools.partial(_raw_model, client))
+
+
+def _raw_model(client: t.Any) -> t.Mapping[str, t.Any]:
+    # botocore keeps the raw dict it built the client's ServiceModel from; same loader, same data.
+    described = getattr(getattr(getattr(client, "meta", None), "service_model", None), "_service_description", None)
+    if isinstance(described, Mapping) and "shapes" in described and "operations" in described:
+        return described
+    return _file_model()
+
+
 @functools.lru_cache(maxsize=1)
-def service_model() -> t.Mapping[str, t.Any]:
-    """botocore's raw SSM service model (shapes and limits for local validation)."""
+def _file_model() -> t.Mapping[str, t.Any]:
+    import botocore.loaders  # only without a client; AnsibleAWSModule reports a missing botocore
+
     return botocore.loaders.create_loader().load_service_model("ssm", "service-2")
 
 

@@ -41,18 +41,11 @@ AWS's camelCase, 1-based form (``targets.2.member.values``).
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
-
-from ansible_collections.mwops.ssm.plugins.module_utils._schedule import (
-    CronSchedule,
-    ScheduleError,
-    load_timezone,
-    parse_instant,
-    parse_schedule,
-)
 
 
 @dataclass(frozen=True)
@@ -112,7 +105,11 @@ def check_request(operation: str, params: Mapping[str, Any], model: Mapping[str,
 
 
 def check_window_fields(fields: Mapping[str, Any], complete: bool = True) -> List[Violation]:
-    """Cross-field rules of a maintenance window (API member names)."""
+    """Cross-field rules of a maintenance window (API member names).
+
+    Only these rules read schedules, so the schedule parser (``_schedule``) is imported inside
+    them: a target or task check, and a module run that checks no window, skip that import.
+    """
     view = _Fields(fields, complete)
     out: List[Violation] = []
     out += _check_cutoff(view)
@@ -331,6 +328,7 @@ _PROPERTY_STANDIN = {"L": "\ue000", "Z": "\ue001", "N": "\ue002", "P": "\ue003",
 _COMPILED: Dict[str, Optional["re.Pattern[str]"]] = {}
 
 
+@functools.lru_cache(maxsize=None)
 def _ascii_members(category: str) -> str:
     chars = [chr(c) for c in range(128) if unicodedata.category(chr(c)).startswith(category)]
     return "".join(re.escape(c) for c in chars)
@@ -464,6 +462,8 @@ def _check_cutoff(view: _Fields) -> List[Violation]:
 
 
 def _check_schedule(view: _Fields) -> List[Violation]:
+    from ansible_collections.mwops.ssm.plugins.module_utils._schedule import CronSchedule, ScheduleError, parse_schedule
+
     schedule = view.get("Schedule")
     parsed = None
     out: List[Violation] = []
@@ -482,6 +482,8 @@ def _check_schedule(view: _Fields) -> List[Violation]:
 
 
 def _check_timezone(view: _Fields) -> List[Violation]:
+    from ansible_collections.mwops.ssm.plugins.module_utils._schedule import ScheduleError, load_timezone
+
     zone = view.get("ScheduleTimezone")
     if not isinstance(zone, str):
         return []
@@ -494,6 +496,8 @@ def _check_timezone(view: _Fields) -> List[Violation]:
 
 
 def _check_dates(view: _Fields) -> List[Violation]:
+    from ansible_collections.mwops.ssm.plugins.module_utils._schedule import parse_instant
+
     out: List[Violation] = []
     parsed: Dict[str, datetime.datetime] = {}
     for name in ("StartDate", "EndDate"):
@@ -515,6 +519,8 @@ def _check_dates(view: _Fields) -> List[Violation]:
 
 
 def _zone_or_utc(name: Any) -> Optional[datetime.tzinfo]:
+    from ansible_collections.mwops.ssm.plugins.module_utils._schedule import ScheduleError, load_timezone
+
     try:
         return load_timezone(name if isinstance(name, str) else None)
     except ScheduleError:
