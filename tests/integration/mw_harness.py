@@ -105,6 +105,21 @@ def write_playbook(path: Path, plays: List[Dict[str, Any]]) -> Path:
     return path
 
 
+def localhost_play(tmp_path: Path, endpoint: str, tasks: str, name: str = "play.yml") -> Path:
+    """A one-play playbook on localhost whose ``tasks`` (YAML text) reach the sandbox at ``endpoint``."""
+    defaults = json.dumps(module_defaults(endpoint))
+    text = textwrap.dedent("""\
+        - hosts: localhost
+          connection: local
+          gather_facts: false
+          module_defaults: {defaults}
+          tasks:
+        """).format(defaults=defaults) + textwrap.indent(textwrap.dedent(tasks), "    ")
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
 def read_checkpoints(path: Path) -> List[Dict[str, Any]]:
     if not path.exists():
         return []

@@ -9,7 +9,6 @@ targetless task, an optional CloudWatch block.
 from __future__ import annotations
 
 import json
-import textwrap
 import uuid
 from pathlib import Path
 
@@ -17,17 +16,7 @@ from . import mw_harness as H
 
 
 def _play(tmp_path: Path, sandbox, tasks: str, name: str = "play.yml") -> Path:
-    defaults = json.dumps(H.module_defaults(sandbox.endpoint))
-    text = textwrap.dedent("""\
-        - hosts: localhost
-          connection: local
-          gather_facts: false
-          module_defaults: {defaults}
-          tasks:
-        """).format(defaults=defaults) + textwrap.indent(textwrap.dedent(tasks), "    ")
-    path = tmp_path / name
-    path.write_text(text)
-    return path
+    return H.localhost_play(tmp_path, sandbox.endpoint, tasks, name)
 
 
 def _run(sandbox, playbook: Path):

@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import textwrap
 import time
 import uuid
 from pathlib import Path
@@ -30,17 +29,7 @@ SLR = "arn:aws:iam::123456789012:role/aws-service-role/ssm.amazonaws.com/AWSServ
 # helpers
 
 def _play(tmp_path: Path, sandbox, tasks: str, name: str = "play.yml") -> Path:
-    defaults = json.dumps(H.module_defaults(sandbox.endpoint))
-    text = textwrap.dedent("""\
-        - hosts: localhost
-          connection: local
-          gather_facts: false
-          module_defaults: {defaults}
-          tasks:
-        """).format(defaults=defaults) + textwrap.indent(textwrap.dedent(tasks), "    ")
-    path = tmp_path / name
-    path.write_text(text)
-    return path
+    return H.localhost_play(tmp_path, sandbox.endpoint, tasks, name)
 
 
 def _window_play(tmp_path: Path, sandbox, definition: Dict[str, Any], name: str = "window.json",
