@@ -531,7 +531,7 @@ problems:
       sample: "must match the pattern ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$ (got '0')"
 """
 
-from ansible_collections.mwops.ssm.plugins.module_utils._argspec import WINDOW_SPEC
+from ansible_collections.mwops.ssm.plugins.module_utils._argspec import WINDOW_KEYS
 from ansible_collections.mwops.ssm.plugins.module_utils._argspec import maintenance_window_argument_spec
 from ansible_collections.mwops.ssm.plugins.module_utils._argspec import strip_none
 from ansible_collections.mwops.ssm.plugins.module_utils._converge import ensure_window
@@ -540,7 +540,7 @@ from ansible_collections.mwops.ssm.plugins.module_utils._modules import run_guar
 
 
 def desired_window(params: dict) -> dict:
-    desired = strip_none({k: params.get(k) for k in WINDOW_SPEC})
+    desired = strip_none({k: params.get(k) for k in WINDOW_KEYS})
     for key in ("tags", "targets", "tasks"):
         if params.get(key) is not None:
             desired[key] = strip_none(params[key]) if key != "tags" else params[key]

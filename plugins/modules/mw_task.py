@@ -27,18 +27,6 @@ description:
 author:
   - mwops maintainers (@mwops)
 options:
-  window:
-    description:
-      - Name of the maintenance window. One of O(window) and O(window_id) is required.
-      - Fails when several windows have this name; use O(window_id) then. With O(window_id), it must be that window's name.
-      - In check mode a window of this name that does not exist yet (a window an earlier task of the same check run
-        would create) is predicted empty, so the module reports what it would register instead of failing.
-    type: str
-    aliases: [window_name]
-  window_id:
-    description:
-      - ID of the maintenance window (V(mw-...)).
-    type: str
   name:
     description:
       - Name of the task, its identity within the window (3 to 128 letters, digits, V(_), V(-) or V(.)).
@@ -238,6 +226,7 @@ attributes:
   platform:
     platforms: aws
 extends_documentation_fragment:
+  - mwops.ssm.window_identity
   - ansible.builtin.action_common_attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -414,7 +403,7 @@ problems:
       sample: "must match the pattern ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$ (got '0')"
 """
 
-from ansible_collections.mwops.ssm.plugins.module_utils._argspec import TASK_SPEC
+from ansible_collections.mwops.ssm.plugins.module_utils._argspec import TASK_KEYS
 from ansible_collections.mwops.ssm.plugins.module_utils._argspec import mw_task_argument_spec
 from ansible_collections.mwops.ssm.plugins.module_utils._argspec import strip_none
 from ansible_collections.mwops.ssm.plugins.module_utils._converge import ensure_task
@@ -429,7 +418,7 @@ def main() -> None:
         required_one_of=[["window", "window_id"]],
     )
     params = module.params
-    desired = strip_none({k: params.get(k) for k in TASK_SPEC})
+    desired = strip_none({k: params.get(k) for k in TASK_KEYS})
     if params.get("window_task_id"):
         desired["window_task_id"] = params["window_task_id"]
     client = module.client("ssm")
