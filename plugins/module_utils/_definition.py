@@ -25,8 +25,8 @@ from ._definition_compare import TASK_COMPARED  # noqa: F401  pylint: disable=un
 from ._definition_compare import absorb_computed  # noqa: F401  pylint: disable=unused-import
 from ._definition_compare import normalize_invocation_parameters  # noqa: F401  pylint: disable=unused-import
 from ._definition_compare import nested_differences  # noqa: F401  pylint: disable=unused-import
-from ._definition_compare import normalize_target
-from ._definition_compare import normalize_task
+from ._definition_compare import normalize_target  # noqa: F401  pylint: disable=unused-import
+from ._definition_compare import normalize_task  # noqa: F401  pylint: disable=unused-import
 from ._definition_compare import normalize_window  # noqa: F401  pylint: disable=unused-import
 from ._definition_compare import same_date  # noqa: F401  pylint: disable=unused-import
 from ._definition_compare import start_date_moved_by_aws  # noqa: F401  pylint: disable=unused-import
