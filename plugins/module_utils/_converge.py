@@ -5,10 +5,13 @@
 
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 
-"""Read what AWS has, plan (``_plan``), then send the planned writes (``_ssm``).
+"""Converge: read what AWS has (``_ssm``), plan (``_plan_window``, ``_plan_target``,
+``_plan_task``), then send the planned writes in order (``execute``).
 
-``ensure_*`` functions take the client, the desired definition and ``check_mode`` and return
-``(changed, result)``; they never take the Ansible module.
+``ensure_window`` returns ``(plan, final document)``; ``ensure_target`` and ``ensure_task``
+return ``(plan, final document, window ID)``. They take the boto3 client, the desired
+definition and ``check_mode``, never the Ansible module. A write that fails after earlier
+writes raises ``PartialApply`` listing them; ``ControllerGone`` when the run was stopped.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ from ._plan import Op
 from ._plan import Plan
 from ._plan import WindowState
 from ._plan import client_token
-from ._plan import plan_target
-from ._plan import plan_task
-from ._plan import plan_window
 from ._plan import state_document
+from ._plan_target import plan_target
+from ._plan_task import plan_task
+from ._plan_window import plan_window
 
 Doc = t.Dict[str, t.Any]
 
@@ -115,34 +118,6 @@ def _substitute(value: t.Any, ids: t.Mapping[str, str]) -> t.Any:
     return value
 
 
-def _send(client, operation: str, request: Doc) -> t.Optional[str]:
-    if operation == "CreateMaintenanceWindow":
-        return _ssm.create_window(client, request)
-    if operation == "UpdateMaintenanceWindow":
-        _ssm.update_window(client, request)
-    elif operation == "DeleteMaintenanceWindow":
-        _ssm.delete_window(client, request["WindowId"])
-    elif operation == "AddTagsToResource":
-        _ssm.add_window_tags(client, request["ResourceId"], {x["Key"]: x["Value"] for x in request["Tags"]})
-    elif operation == "RemoveTagsFromResource":
-        _ssm.remove_window_tags(client, request["ResourceId"], request["TagKeys"])
-    elif operation == "RegisterTargetWithMaintenanceWindow":
-        return _ssm.register_target(client, request)
-    elif operation == "UpdateMaintenanceWindowTarget":
-        _ssm.update_target(client, request)
-    elif operation == "DeregisterTargetFromMaintenanceWindow":
-        _ssm.deregister_target(client, request["WindowId"], request["WindowTargetId"], request["Safe"])
-    elif operation == "RegisterTaskWithMaintenanceWindow":
-        return _ssm.register_task(client, request)
-    elif operation == "UpdateMaintenanceWindowTask":
-        _ssm.update_task(client, request)
-    elif operation == "DeregisterTaskFromMaintenanceWindow":
-        _ssm.deregister_task(client, request["WindowId"], request["WindowTaskId"])
-    else:  # pragma: no cover - a planning bug
-        raise ValueError(f"unknown operation {operation}")
-    return None
-
-
 class PartialApply(Exception):
     """A write failed (or the run was told to stop) after earlier writes succeeded."""
 
@@ -173,7 +148,7 @@ def _create(client, op: Op, request: Doc, fresh_windows: t.Set[str]) -> t.Option
     stale: t.List[str] = []
     while True:
         request["ClientToken"] = client_token(op.operation, window_key, op.token_seed or {}, stale)
-        new_id = _send(client, op.operation, request)
+        new_id = _ssm.write(client, op.operation, request)
         if (not new_id or window_key in fresh_windows or new_id in stale or len(stale) > 2
                 or _created_exists(client, op.operation, request, new_id)):
             return new_id
@@ -197,12 +172,12 @@ def execute(client, ops: t.Sequence[Op], keep_going: t.Optional[t.Callable[[], b
                 raise ControllerGone("the ansible-playbook process that started this module is gone; "
                                      "stopped before the next write")
             request = _substitute(op.request, ids)
-            if op.token_seed is not None:
+            if _ssm.WRITE_OPERATIONS[op.operation].client_token:
                 new_id = _create(client, op, request, fresh_windows)
                 if op.operation == "CreateMaintenanceWindow" and new_id:
                     fresh_windows.add(new_id)
             else:
-                new_id = _send(client, op.operation, request)
+                new_id = _ssm.write(client, op.operation, request)
         except Exception as e:  # pylint: disable=broad-except
             if not done:
                 raise
@@ -217,6 +192,10 @@ class ControllerGone(Exception):
     pass
 
 
+# Response member of a created resource's ID -> its name in the vocabulary.
+_CREATED_ID_KEY = {"WindowId": "window_id", "WindowTargetId": "window_target_id", "WindowTaskId": "window_task_id"}
+
+
 def _describe_write(operation: str, request: Doc, new_id: t.Optional[str]) -> Doc:
     written = {"operation": operation}
     for key, out in (("WindowId", "window_id"), ("WindowTargetId", "window_target_id"), ("WindowTaskId", "window_task_id"),
@@ -224,8 +203,7 @@ def _describe_write(operation: str, request: Doc, new_id: t.Optional[str]) -> Do
         if request.get(key):
             written[out] = request[key]
     if new_id:
-        written[{"CreateMaintenanceWindow": "window_id", "RegisterTargetWithMaintenanceWindow": "window_target_id",
-                 "RegisterTaskWithMaintenanceWindow": "window_task_id"}[operation]] = new_id
+        written[_CREATED_ID_KEY[_ssm.WRITE_OPERATIONS[operation].new_id]] = new_id
     return written
 
 
@@ -247,8 +225,8 @@ def ensure_window(client, name: t.Optional[str], window_id: t.Optional[str], des
     state = window_state(client, name, window_id)
     if desired is not None and window_id and state is None:
         raise DefinitionError([d.Problem("window_id", f"no maintenance window with ID {window_id} exists")])
-    plan = plan_window(desired, state, _ssm.service_model(client), purge_tags=purge_tags, purge_targets=purge_targets,
-                       purge_tasks=purge_tasks, force=force)
+    plan = plan_window(desired, state, _ssm.service_model(client), compare_tags=_ssm.window_tag_changes,
+                       purge_tags=purge_tags, purge_targets=purge_targets, purge_tasks=purge_tasks, force=force)
     ids = apply(client, plan, check_mode, keep_going)
     final = plan.after
     if plan.changed and not check_mode and desired is not None:

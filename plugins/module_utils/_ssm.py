@@ -5,12 +5,18 @@
 
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 
-"""The one place that talks to SSM for maintenance windows, targets and tasks.
+"""The one place that talks to SSM for maintenance windows, targets and tasks (the AWS layer).
 
-Each API wrapper is two lines under two decorators: the error handler outermost (turns botocore
-errors into ``AnsibleSSMError``, "does not exist" into a default), the retry inside it (SSM
-throttles with ``ThrottlingException``, which amazon.aws does not retry by default).  Paginated
-calls go through a decorated helper because paginators are not wrapped by the retrying client.
+Each read wrapper is a few lines under two decorators: the error handler outermost (turns
+botocore errors into ``AnsibleSSMError``, "does not exist" into a default), the retry inside it
+(SSM throttles with ``ThrottlingException``, which amazon.aws does not retry by default).
+Paginated calls go through a decorated helper because paginators are not wrapped by the
+retrying client.
+
+Writes are one table, ``WRITE_OPERATIONS``: operation name -> client method, the response member
+holding the new ID, whether the call takes a ClientToken, whether "does not exist" means done.
+``write(client, operation, request)`` sends any planned request (``_plan.Op``) through the same
+error handler and retry, so a new write operation is one table entry.
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ from __future__ import annotations
 import functools
 import typing as t
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 Doc = t.Dict[str, t.Any]
 
@@ -121,23 +128,10 @@ def get_window(client, window_id: str) -> t.Optional[Doc]:
     return client.get_maintenance_window(WindowId=window_id)
 
 
-@SSMErrorHandler.common_error_handler("create maintenance window")
-@RETRY
-def create_window(client, request: Doc) -> str:
-    return client.create_maintenance_window(**request)["WindowId"]
 
 
-@SSMErrorHandler.common_error_handler("update maintenance window")
-@RETRY
-def update_window(client, request: Doc) -> Doc:
-    return client.update_maintenance_window(**request)
 
 
-@SSMErrorHandler.deletion_error_handler("delete maintenance window")
-@RETRY
-def delete_window(client, window_id: str) -> bool:
-    client.delete_maintenance_window(WindowId=window_id)
-    return True
 
 
 @SSMErrorHandler.list_error_handler("list tags of maintenance window", {})
@@ -147,17 +141,8 @@ def list_window_tags(client, window_id: str) -> t.Dict[str, str]:
     return boto3_tag_list_to_ansible_dict(tags.get("TagList", []))
 
 
-@SSMErrorHandler.common_error_handler("tag maintenance window")
-@RETRY
-def add_window_tags(client, window_id: str, tags: t.Dict[str, str]) -> None:
-    client.add_tags_to_resource(ResourceType="MaintenanceWindow", ResourceId=window_id,
-                                Tags=ansible_dict_to_boto3_tag_list(tags))
 
 
-@SSMErrorHandler.common_error_handler("untag maintenance window")
-@RETRY
-def remove_window_tags(client, window_id: str, keys: t.List[str]) -> None:
-    client.remove_tags_from_resource(ResourceType="MaintenanceWindow", ResourceId=window_id, TagKeys=keys)
 
 
 # ----------------------------------------------------------------------------- targets
@@ -168,23 +153,10 @@ def describe_targets(client, window_id: str, filters: t.Optional[t.List[Doc]] = 
     return _paginate(client, "describe_maintenance_window_targets", "Targets", WindowId=window_id, **params)
 
 
-@SSMErrorHandler.common_error_handler("register maintenance window target")
-@RETRY
-def register_target(client, request: Doc) -> str:
-    return client.register_target_with_maintenance_window(**request)["WindowTargetId"]
 
 
-@SSMErrorHandler.common_error_handler("update maintenance window target")
-@RETRY
-def update_target(client, request: Doc) -> Doc:
-    return client.update_maintenance_window_target(**request)
 
 
-@SSMErrorHandler.deletion_error_handler("deregister maintenance window target")
-@RETRY
-def deregister_target(client, window_id: str, window_target_id: str, safe: bool) -> bool:
-    client.deregister_target_from_maintenance_window(WindowId=window_id, WindowTargetId=window_target_id, Safe=safe)
-    return True
 
 
 # ----------------------------------------------------------------------------- tasks
@@ -218,20 +190,72 @@ def _payload_as_bytes(request: Doc) -> Doc:
     return request
 
 
-@SSMErrorHandler.common_error_handler("register maintenance window task")
-@RETRY
-def register_task(client, request: Doc) -> str:
-    return client.register_task_with_maintenance_window(**_payload_as_bytes(request))["WindowTaskId"]
+def window_tag_changes(current: t.Mapping[str, str], desired: t.Optional[t.Mapping[str, t.Any]],
+                       purge: bool) -> t.Tuple[t.Dict[str, str], t.List[str]]:
+    """(tags to set, keys to remove) by amazon.aws ``compare_aws_tags``; ``desired`` None leaves
+    the tags alone, ``aws:`` keys are never purged. Values are text: a null value is ""."""
+    if desired is None:
+        return {}, []
+    wanted = {str(k): "" if v is None else str(v) for k, v in desired.items()}
+    to_set, to_unset = compare_aws_tags(dict(current), wanted, purge_tags=purge)
+    return to_set, sorted(to_unset)
 
 
-@SSMErrorHandler.common_error_handler("update maintenance window task")
-@RETRY
-def update_task(client, request: Doc) -> Doc:
-    return client.update_maintenance_window_task(**_payload_as_bytes(request))
+# ----------------------------------------------------------------------------- writes
 
 
-@SSMErrorHandler.deletion_error_handler("deregister maintenance window task")
-@RETRY
-def deregister_task(client, window_id: str, window_task_id: str) -> bool:
-    client.deregister_task_from_maintenance_window(WindowId=window_id, WindowTaskId=window_task_id)
-    return True
+@dataclass(frozen=True)
+class WriteOperation:
+    """How one planned write is sent."""
+
+    method: str  # boto3 client method
+    action: str  # what failed, in an error message: "could not <action>"
+    new_id: t.Optional[str] = None  # response member holding the created resource's ID
+    client_token: bool = False  # Create/Register: sent under a derived ClientToken
+    deletion: bool = False  # "does not exist" means the work is already done
+    payload_blob: bool = False  # task requests: the Lambda Payload travels as bytes
+
+
+WRITE_OPERATIONS: t.Dict[str, WriteOperation] = {
+    "CreateMaintenanceWindow": WriteOperation("create_maintenance_window", "create maintenance window",
+                                              new_id="WindowId", client_token=True),
+    "UpdateMaintenanceWindow": WriteOperation("update_maintenance_window", "update maintenance window"),
+    "DeleteMaintenanceWindow": WriteOperation("delete_maintenance_window", "delete maintenance window", deletion=True),
+    "AddTagsToResource": WriteOperation("add_tags_to_resource", "tag maintenance window"),
+    "RemoveTagsFromResource": WriteOperation("remove_tags_from_resource", "untag maintenance window"),
+    "RegisterTargetWithMaintenanceWindow": WriteOperation("register_target_with_maintenance_window",
+                                                          "register maintenance window target",
+                                                          new_id="WindowTargetId", client_token=True),
+    "UpdateMaintenanceWindowTarget": WriteOperation("update_maintenance_window_target",
+                                                    "update maintenance window target"),
+    "DeregisterTargetFromMaintenanceWindow": WriteOperation("deregister_target_from_maintenance_window",
+                                                            "deregister maintenance window target", deletion=True),
+    "RegisterTaskWithMaintenanceWindow": WriteOperation("register_task_with_maintenance_window",
+                                                        "register maintenance window task",
+                                                        new_id="WindowTaskId", client_token=True, payload_blob=True),
+    "UpdateMaintenanceWindowTask": WriteOperation("update_maintenance_window_task", "update maintenance window task",
+                                                  payload_blob=True),
+    "DeregisterTaskFromMaintenanceWindow": WriteOperation("deregister_task_from_maintenance_window",
+                                                          "deregister maintenance window task", deletion=True),
+}
+
+
+def _writer(spec: WriteOperation) -> t.Callable[[t.Any, Doc], t.Optional[str]]:
+    """The wrapper of one write: error handler outermost, retry inside (as for the reads)."""
+    handler = SSMErrorHandler.deletion_error_handler if spec.deletion else SSMErrorHandler.common_error_handler
+
+    @handler(spec.action)
+    @RETRY
+    def send(client, request: Doc) -> t.Optional[str]:
+        response = getattr(client, spec.method)(**(_payload_as_bytes(request) if spec.payload_blob else request))
+        return response.get(spec.new_id) if spec.new_id else None
+
+    return send
+
+
+_WRITERS = {operation: _writer(spec) for operation, spec in WRITE_OPERATIONS.items()}
+
+
+def write(client, operation: str, request: Doc) -> t.Optional[str]:
+    """Send one planned write; the new resource's ID for a Create/Register call, else None."""
+    return _WRITERS[operation](client, request) or None

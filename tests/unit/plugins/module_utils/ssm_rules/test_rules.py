@@ -23,7 +23,7 @@ MODEL = botocore.loaders.create_loader().load_service_model("ssm", "service-2")
 WINDOW_ID = "mw-0123456789abcdef0"
 TARGET_ID = "8a0c7f2e-1b3d-4c5e-9f60-123456789abc"
 TASK_ID = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
-CASES = json.loads((Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "conformance-cases.json").read_text())
+CASES = json.loads((Path(__file__).resolve().parents[4] / "unit" / "fixtures" / "conformance-cases.json").read_text())
 
 WINDOW = {"Name": "prod-linux-patching", "Schedule": "cron(0 2 ? * TUE#2 *)", "Duration": 4, "Cutoff": 1,
           "AllowUnassociatedTargets": False}
