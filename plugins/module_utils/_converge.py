@@ -31,13 +31,13 @@ from ._plan_target import plan_target
 from ._plan_task import plan_task
 from ._plan_window import plan_window
 
-Doc = t.Dict[str, t.Any]
+Doc = dict[str, t.Any]
 
 
 # ----------------------------------------------------------------------------- reading
 
-def find_window(client, name: t.Optional[str] = None, window_id: t.Optional[str] = None,
-                name_option: str = "name") -> t.Optional[Doc]:
+def find_window(client, name: str | None = None, window_id: str | None = None,
+                name_option: str = "name") -> Doc | None:
     """GetMaintenanceWindow result for the window with this ID, or the one with this name.
 
     Two windows with the same name is an error naming their IDs: we never guess. A name and an
@@ -61,7 +61,7 @@ def find_window(client, name: t.Optional[str] = None, window_id: t.Optional[str]
 
 
 def read_window_state(client, api_window: Doc, full_tasks: bool = True,
-                      tags: t.Optional[t.Dict[str, str]] = None, with_tags: bool = True) -> WindowState:
+                      tags: dict[str, str] | None = None, with_tags: bool = True) -> WindowState:
     """Tags, targets and tasks of a window (tasks in full: Describe lacks invocation parameters).
 
     A no-op converge of a window costs 5 reads plus one per task.
@@ -82,20 +82,20 @@ def read_window_state(client, api_window: Doc, full_tasks: bool = True,
     return state
 
 
-def window_state(client, name: t.Optional[str], window_id: t.Optional[str], full_tasks: bool = True,
-                 name_option: str = "name") -> t.Optional[WindowState]:
+def window_state(client, name: str | None, window_id: str | None, full_tasks: bool = True,
+                 name_option: str = "name") -> WindowState | None:
     api_window = find_window(client, name, window_id, name_option)
     # Targets and tasks alone never need the window's tags.
     return read_window_state(client, api_window, full_tasks, with_tags=full_tasks) if api_window else None
 
 
-def missing_window(name: t.Optional[str], window_id: t.Optional[str]) -> DefinitionError:
+def missing_window(name: str | None, window_id: str | None) -> DefinitionError:
     which = f"with ID {window_id}" if window_id else f"named '{name}'"
     return DefinitionError([d.Problem("window_id" if window_id else "window", f"no maintenance window {which} exists")])
 
 
-def parent_window(client, window: t.Optional[str], window_id: t.Optional[str], present: bool,
-                  check_mode: bool) -> t.Optional[WindowState]:
+def parent_window(client, window: str | None, window_id: str | None, present: bool,
+                  check_mode: bool) -> WindowState | None:
     """The window a target or task belongs to.  In check mode a window named but not there yet
     is predicted empty (an earlier task of the same check run would create it)."""
     state = window_state(client, window, window_id, full_tasks=False, name_option="window")
@@ -121,7 +121,7 @@ def _substitute(value: t.Any, ids: t.Mapping[str, str]) -> t.Any:
 class PartialApply(Exception):
     """A write failed (or the run was told to stop) after earlier writes succeeded."""
 
-    def __init__(self, done: t.List[Doc], cause: Exception) -> None:
+    def __init__(self, done: list[Doc], cause: Exception) -> None:
         self.done = done
         self.cause = cause
         super().__init__(str(cause))
@@ -136,7 +136,7 @@ def _created_exists(client, operation: str, request: Doc, new_id: str) -> bool:
     return _ssm.get_task(client, request["WindowId"], new_id) is not None
 
 
-def _create(client, op: Op, request: Doc, fresh_windows: t.Set[str]) -> t.Optional[str]:
+def _create(client, op: Op, request: Doc, fresh_windows: set[str]) -> str | None:
     """Send a Create/Register call under its derived ClientToken.
 
     SSM does not document how long a token is remembered, so the answer is checked: when the
@@ -145,7 +145,7 @@ def _create(client, op: Op, request: Doc, fresh_windows: t.Set[str]) -> t.Option
     window this run created need no check: no earlier token can name that window.
     """
     window_key = request.get("WindowId") or "account"
-    stale: t.List[str] = []
+    stale: list[str] = []
     while True:
         request["ClientToken"] = client_token(op.operation, window_key, op.token_seed or {}, stale)
         new_id = _ssm.write(client, op.operation, request)
@@ -155,17 +155,17 @@ def _create(client, op: Op, request: Doc, fresh_windows: t.Set[str]) -> t.Option
         stale.append(new_id)
 
 
-def execute(client, ops: t.Sequence[Op], keep_going: t.Optional[t.Callable[[], bool]] = None,
-            done: t.Optional[t.List[Doc]] = None) -> t.Dict[str, str]:
+def execute(client, ops: t.Sequence[Op], keep_going: t.Callable[[], bool] | None = None,
+            done: list[Doc] | None = None) -> dict[str, str]:
     """Send the writes in order; returns placeholder -> real ID for what was created.
 
     ``keep_going`` is asked before every write; when it says no (the controller that started the
     module is gone) the run stops there.  A failure after some writes raises ``PartialApply``
     listing them.
     """
-    ids: t.Dict[str, str] = {}
+    ids: dict[str, str] = {}
     done = [] if done is None else done
-    fresh_windows: t.Set[str] = set()
+    fresh_windows: set[str] = set()
     for op in ops:
         try:
             if keep_going is not None and not keep_going():
@@ -196,7 +196,7 @@ class ControllerGone(Exception):
 _CREATED_ID_KEY = {"WindowId": "window_id", "WindowTargetId": "window_target_id", "WindowTaskId": "window_task_id"}
 
 
-def _describe_write(operation: str, request: Doc, new_id: t.Optional[str]) -> Doc:
+def _describe_write(operation: str, request: Doc, new_id: str | None) -> Doc:
     written = {"operation": operation}
     for key, out in (("WindowId", "window_id"), ("WindowTargetId", "window_target_id"), ("WindowTaskId", "window_task_id"),
                      ("ResourceId", "window_id"), ("Name", "name")):
@@ -207,8 +207,8 @@ def _describe_write(operation: str, request: Doc, new_id: t.Optional[str]) -> Do
     return written
 
 
-def apply(client, plan: Plan, check_mode: bool, keep_going: t.Optional[t.Callable[[], bool]] = None
-          ) -> t.Dict[str, str]:
+def apply(client, plan: Plan, check_mode: bool, keep_going: t.Callable[[], bool] | None = None
+          ) -> dict[str, str]:
     if check_mode or not plan.ops:
         return {}
     return execute(client, plan.ops, keep_going, plan.completed_writes)
@@ -216,11 +216,11 @@ def apply(client, plan: Plan, check_mode: bool, keep_going: t.Optional[t.Callabl
 
 # ----------------------------------------------------------------------------- ensure_*
 
-def ensure_window(client, name: t.Optional[str], window_id: t.Optional[str], desired: t.Optional[Doc],
+def ensure_window(client, name: str | None, window_id: str | None, desired: Doc | None,
                   check_mode: bool, *,
                   purge_tags: bool = True, purge_targets: bool = True, purge_tasks: bool = True,
-                  force: bool = False, keep_going: t.Optional[t.Callable[[], bool]] = None
-                  ) -> t.Tuple[Plan, t.Optional[Doc]]:
+                  force: bool = False, keep_going: t.Callable[[], bool] | None = None
+                  ) -> tuple[Plan, Doc | None]:
     """Converge one window (``desired`` None: absent).  Returns the plan and the final document."""
     state = window_state(client, name, window_id)
     if desired is not None and window_id and state is None:
@@ -235,7 +235,7 @@ def ensure_window(client, name: t.Optional[str], window_id: t.Optional[str], des
     return plan, final
 
 
-def _task_candidates(client, state: WindowState, desired: Doc) -> t.List[Doc]:
+def _task_candidates(client, state: WindowState, desired: Doc) -> list[Doc]:
     """The current tasks this definition may mean (its ID, its name, or unnamed ones), in full."""
     if state.predicted:
         return []
@@ -249,9 +249,9 @@ def _task_candidates(client, state: WindowState, desired: Doc) -> t.List[Doc]:
     return [task for task in (_ssm.get_task(client, state.window_id, x["WindowTaskId"]) for x in chosen) if task]
 
 
-def ensure_target(client, window: t.Optional[str], window_id: t.Optional[str], desired: Doc, present: bool,
-                  check_mode: bool, force: bool = False, keep_going: t.Optional[t.Callable[[], bool]] = None
-                  ) -> t.Tuple[Plan, t.Optional[Doc], t.Optional[str]]:
+def ensure_target(client, window: str | None, window_id: str | None, desired: Doc, present: bool,
+                  check_mode: bool, force: bool = False, keep_going: t.Callable[[], bool] | None = None
+                  ) -> tuple[Plan, Doc | None, str | None]:
     state = parent_window(client, window, window_id, present, check_mode)
     if state is None:
         return Plan(), None, None
@@ -266,9 +266,9 @@ def ensure_target(client, window: t.Optional[str], window_id: t.Optional[str], d
     return plan, final, None if state.predicted else state.window_id
 
 
-def ensure_task(client, window: t.Optional[str], window_id: t.Optional[str], desired: Doc, present: bool,
-                check_mode: bool, keep_going: t.Optional[t.Callable[[], bool]] = None
-                ) -> t.Tuple[Plan, t.Optional[Doc], t.Optional[str]]:
+def ensure_task(client, window: str | None, window_id: str | None, desired: Doc, present: bool,
+                check_mode: bool, keep_going: t.Callable[[], bool] | None = None
+                ) -> tuple[Plan, Doc | None, str | None]:
     state = parent_window(client, window, window_id, present, check_mode)
     if state is None:
         return Plan(), None, None
@@ -282,9 +282,9 @@ def ensure_task(client, window: t.Optional[str], window_id: t.Optional[str], des
     return plan, final, None if state.predicted else state.window_id
 
 
-def list_windows(client, name: t.Optional[str] = None, enabled: t.Optional[bool] = None,
-                 tags: t.Optional[t.Mapping[str, str]] = None, window_ids: t.Optional[t.Sequence[str]] = None
-                 ) -> t.List[Doc]:
+def list_windows(client, name: str | None = None, enabled: bool | None = None,
+                 tags: t.Mapping[str, str] | None = None, window_ids: t.Sequence[str] | None = None
+                 ) -> list[Doc]:
     """Windows in the vocabulary (with targets and full tasks), filtered server- or client-side."""
     filters = []
     if name:

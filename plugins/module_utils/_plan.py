@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from . import _definition as d
 from ._definition import Problem
 
-Doc = t.Dict[str, t.Any]
+Doc = dict[str, t.Any]
 
 NEW_WINDOW_ID = "mw-00000000000000000"
 
@@ -48,7 +48,7 @@ def is_placeholder(value: t.Any) -> bool:
 class DefinitionError(Exception):
     """The definition breaks a rule; nothing has been written."""
 
-    def __init__(self, problems: t.Sequence[d.Problem]) -> None:
+    def __init__(self, problems: t.Sequence[Problem]) -> None:
         self.problems = list(problems)
         lines = "\n".join(f"- {p}" for p in self.problems)
         super().__init__(f"Invalid maintenance window definition, nothing was changed:\n{lines}")
@@ -62,10 +62,10 @@ class Op:
     request: Doc
     path: str = ""  # vocabulary prefix of the part this request comes from
     schema: t.Any = None  # vocabulary schema of that part, to translate error paths
-    result_id: t.Optional[str] = None  # placeholder bound to the ID this call returns
+    result_id: str | None = None  # placeholder bound to the ID this call returns
     # Create/Register calls: what the run observed about this resource, from which the
     # ClientToken is derived once the real window ID is known (see ``client_token``).
-    token_seed: t.Optional[Doc] = None
+    token_seed: Doc | None = None
 
 
 @dataclass
@@ -73,9 +73,9 @@ class WindowState:
     """What AWS has for one window, in API shapes (task payloads already text)."""
 
     api_window: Doc
-    tags: t.Dict[str, str] = field(default_factory=dict)
-    api_targets: t.List[Doc] = field(default_factory=list)
-    api_tasks: t.List[Doc] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    api_targets: list[Doc] = field(default_factory=list)
+    api_tasks: list[Doc] = field(default_factory=list)
     # Check mode only: a window that does not exist yet, predicted empty.
     predicted: bool = False
 
@@ -83,20 +83,20 @@ class WindowState:
     def window_id(self) -> str:
         return self.api_window["WindowId"]
 
-    def targets(self) -> t.List[Doc]:
+    def targets(self) -> list[Doc]:
         return [d.target_from_api(x) for x in self.api_targets]
 
-    def target_names_by_id(self) -> t.Dict[str, str]:
+    def target_names_by_id(self) -> dict[str, str]:
         return names_by_id(self.targets())
 
-    def tasks(self, target_names: t.Optional[t.Mapping[str, str]] = None) -> t.List[Doc]:
+    def tasks(self, target_names: t.Mapping[str, str] | None = None) -> list[Doc]:
         names = self.target_names_by_id() if target_names is None else target_names
         return [d.task_from_api(x, names) for x in self.api_tasks]
 
 
-def names_by_id(targets: t.Sequence[Doc]) -> t.Dict[str, str]:
+def names_by_id(targets: t.Sequence[Doc]) -> dict[str, str]:
     """Window-target ID -> name, for names that identify exactly one target."""
-    counts: t.Dict[str, int] = {}
+    counts: dict[str, int] = {}
     for target in targets:
         if target.get("name"):
             counts[target["name"]] = counts.get(target["name"], 0) + 1
@@ -105,14 +105,14 @@ def names_by_id(targets: t.Sequence[Doc]) -> t.Dict[str, str]:
 
 @dataclass
 class Plan:
-    ops: t.List[Op] = field(default_factory=list)
-    problems: t.List[d.Problem] = field(default_factory=list)
-    changed_fields: t.List[str] = field(default_factory=list)
-    before: t.Optional[Doc] = None
-    after: t.Optional[Doc] = None
+    ops: list[Op] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    changed_fields: list[str] = field(default_factory=list)
+    before: Doc | None = None
+    after: Doc | None = None
     safe_deregister: bool = True
     # Filled when the plan is applied: the write calls made, in order (operation and IDs).
-    completed_writes: t.List[Doc] = field(default_factory=list)
+    completed_writes: list[Doc] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -159,8 +159,8 @@ def clean_ids(value: t.Any) -> t.Any:
     return None if is_placeholder(value) else value
 
 
-def window_document(window: Doc, window_id: t.Optional[str], tags: t.Optional[t.Dict[str, str]],
-                    targets: t.Optional[t.List[Doc]], tasks: t.Optional[t.List[Doc]]) -> Doc:
+def window_document(window: Doc, window_id: str | None, tags: dict[str, str] | None,
+                    targets: list[Doc] | None, tasks: list[Doc] | None) -> Doc:
     doc = dict(window)
     doc["window_id"] = window_id
     doc["tags"] = dict(tags or {})
@@ -203,8 +203,8 @@ def _describe_value(value: t.Any) -> str:
     return f" (got {text[:60]}{'...' if len(text) > 60 else ''})"
 
 
-def validate_ops(ops: t.Sequence[Op], model: t.Mapping[str, t.Any]) -> t.List[d.Problem]:
-    problems: t.List[d.Problem] = []
+def validate_ops(ops: t.Sequence[Op], model: t.Mapping[str, t.Any]) -> list[Problem]:
+    problems: list[Problem] = []
     if not any(op.operation in VALIDATED for op in ops):
         return problems
     # Imported here: a plan with nothing to write (and the info module) skips the rules' import.
@@ -218,7 +218,7 @@ def validate_ops(ops: t.Sequence[Op], model: t.Mapping[str, t.Any]) -> t.List[d.
             message = violation.message
             if str(violation.value) not in message and "(got" not in message:
                 message += _describe_value(violation.value)
-            problems.append(d.Problem(path, message))
+            problems.append(Problem(path, message))
     return problems
 
 
@@ -227,9 +227,9 @@ VALIDATED = ("CreateMaintenanceWindow", "UpdateMaintenanceWindow", "RegisterTarg
              "AddTagsToResource")
 
 
-def dedupe(problems: t.Sequence[d.Problem]) -> t.List[d.Problem]:
+def dedupe(problems: t.Sequence[Problem]) -> list[Problem]:
     """One message per field: the vocabulary rules come first and win."""
-    seen: t.Set[str] = set()
+    seen: set[str] = set()
     out = []
     for problem in problems:
         if problem.path in seen:
@@ -252,11 +252,11 @@ def finish(plan: Plan, model: t.Mapping[str, t.Any]) -> Plan:
 class CompareTags(t.Protocol):
     """(tags to set, keys to remove); ``desired`` None leaves the tags alone."""
 
-    def __call__(self, current: t.Mapping[str, str], desired: t.Optional[t.Mapping[str, t.Any]],
-                 purge: bool) -> t.Tuple[t.Dict[str, str], t.List[str]]: ...
+    def __call__(self, current: t.Mapping[str, str], desired: t.Mapping[str, t.Any] | None,
+                 purge: bool) -> tuple[dict[str, str], list[str]]: ...
 
 
-def tag_ops(window_id: str, to_set: t.Dict[str, str], to_unset: t.List[str]) -> t.List[Op]:
+def tag_ops(window_id: str, to_set: dict[str, str], to_unset: list[str]) -> list[Op]:
     ops = []
     if to_unset:
         ops.append(Op("RemoveTagsFromResource", {"ResourceType": "MaintenanceWindow", "ResourceId": window_id,
@@ -291,7 +291,7 @@ def identity(item: Doc, content: t.Callable[[Doc], t.Any]) -> str:
     return item["name"] if item.get("name") else content_identity(content(item))
 
 
-def observed(current: t.Sequence[Doc], want: Doc, id_key: str, content: t.Callable[[Doc], t.Any]) -> t.List[str]:
+def observed(current: t.Sequence[Doc], want: Doc, id_key: str, content: t.Callable[[Doc], t.Any]) -> list[str]:
     """IDs of the current items that carry the same identity as ``want`` (name or content)."""
     key = identity(want, content)
     return [c[id_key] for c in current if identity(c, content) == key]
@@ -304,22 +304,41 @@ def label(prefix: str, item: Doc, id_key: str) -> str:
     return f"{prefix}[{item.get('name') or item.get(id_key) or '(unnamed)'}]"
 
 
-def referenced_target_ids(api_tasks: t.Sequence[Doc]) -> t.Set[str]:
+def referenced_target_ids(api_tasks: t.Sequence[Doc]) -> set[str]:
     """IDs of window targets that current tasks use."""
     return {v for task in api_tasks for e in task.get("Targets") or []
             if e.get("Key") == d.WINDOW_TARGET_IDS for v in e.get("Values") or []}
 
 
-def relative(prefix: str, problems: t.Sequence[d.Problem]) -> t.List[d.Problem]:
+def relative(prefix: str, problems: t.Sequence[Problem]) -> list[Problem]:
     """Problems of ``match_by_identity`` (paths such as ``[1].name``) under ``prefix``."""
     out = []
     for problem in problems:
         path = join(prefix, problem.path) if prefix else problem.path.split("].", 1)[-1]
-        out.append(d.Problem(path, problem.message))
+        out.append(Problem(path, problem.message))
     return out
 
 
-def raw_tasks(state: WindowState) -> t.List[Doc]:
+def match(plan: Plan, wanted: t.Sequence[Doc], current: t.Sequence[Doc], prefix: str, id_key: str, kind: str,
+          same: t.Callable[[Doc, Doc], bool], referenced: t.Collection[str] = ()) -> d.Matched:
+    """Pair desired items with current ones; duplicates of a kept item will be deregistered."""
+    matched = d.match_by_identity(wanted, current, id_key, kind, same, referenced)
+    plan.problems += relative(prefix, matched.problems)
+    for item in matched.extras:
+        plan.changed_fields.append(change(label(prefix, item, id_key), f"duplicate {item[id_key]} deregistered"))
+    return matched
+
+
+def planned_pairs(matched: d.Matched, prefix: str, id_key: str) -> t.Iterator[tuple[str, str, Doc, Doc | None]]:
+    """(request path, change label, desired, current or None) of each pair to plan. A desired
+    ID that does not exist is skipped: reported by the matching, never registered anew."""
+    for index, (want, have) in enumerate(matched.pairs):
+        if have is None and want.get(id_key):
+            continue
+        yield (join(prefix, f"[{index}]") if prefix else ""), label(prefix, want, id_key), want, have
+
+
+def raw_tasks(state: WindowState) -> list[Doc]:
     """Current tasks with targets as raw IDs (no name resolution)."""
     return state.tasks(target_names={})
 
@@ -334,7 +353,7 @@ def field_change(label_: str, name: str) -> str:
 
 
 def absent(want: Doc, current: t.Sequence[Doc], id_key: str, kind: str, same: t.Callable[[Doc, Doc], bool]
-            ) -> t.Tuple[t.List[Doc], t.List[d.Problem]]:
+            ) -> tuple[list[Doc], list[Problem]]:
     """What ``state: absent`` removes: the item with the ID (an ID that no longer exists is
     already absent; a name that contradicts it is refused), or every item with the name, or the
     unnamed item with this content."""

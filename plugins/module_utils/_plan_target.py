@@ -26,13 +26,12 @@ from ._plan import clean_ids
 from ._plan import field_change
 from ._plan import finish
 from ._plan import identity
-from ._plan import join
-from ._plan import label
+from ._plan import match
 from ._plan import new_target_id
 from ._plan import observed
+from ._plan import planned_pairs
 from ._plan import raw_tasks
 from ._plan import referenced_target_ids
-from ._plan import relative
 from ._plan import same_target
 from ._plan import token_seed
 
@@ -44,19 +43,11 @@ def plan_targets(plan: Plan, window_id: str, desired: list[Doc], current: list[D
     targets, current targets to deregister whatever the purge option: replaced ones and
     duplicates of a kept one)."""
     wanted = [d.normalize_target(x) for x in desired]
-    matched = d.match_by_identity(wanted, current, "window_target_id", "window target", same_target, referenced)
-    plan.problems += relative(prefix, matched.problems)
+    matched = match(plan, wanted, current, prefix, "window_target_id", "window target", same_target, referenced)
     ids_by_name: dict[str, str] = {}
     result: list[Doc] = []
     replaced: list[Doc] = list(matched.extras)
-    for target in matched.extras:
-        plan.changed_fields.append(change(label(prefix, target, "window_target_id"),
-                                          f"duplicate {target['window_target_id']} deregistered"))
-    for index, (want, have) in enumerate(matched.pairs):
-        path = join(prefix, f"[{index}]") if prefix else ""
-        name = label(prefix, want, "window_target_id")
-        if have is None and want.get("window_target_id"):
-            continue  # an ID that does not exist: reported, never registered anew
+    for path, name, want, have in planned_pairs(matched, prefix, "window_target_id"):
         if have is None or "resource_type" in d.target_differences(want, have):
             target_id = new_target_id(counter.next())
             seed = token_seed(identity(want, d.target_content),

@@ -26,12 +26,11 @@ from ._plan import clean_ids
 from ._plan import field_change
 from ._plan import finish
 from ._plan import identity
-from ._plan import join
-from ._plan import label
+from ._plan import match
 from ._plan import new_target_id
 from ._plan import new_task_id
 from ._plan import observed
-from ._plan import relative
+from ._plan import planned_pairs
 from ._plan import same_task
 from ._plan import token_seed
 
@@ -63,18 +62,10 @@ def plan_tasks(plan: Plan, window_id: str, desired: list[Doc], current: list[Doc
                       if e.get("window_target") and e["window_target"] not in ids_by_name})
     ids_by_name = dict(ids_by_name, **{n: new_target_id(0xfff000 + i) for i, n in enumerate(unknown)})
     wanted = [canonical_task(x, ids_by_name) for x in desired]
-    matched = d.match_by_identity(wanted, current, "window_task_id", "task", same_task)
-    plan.problems += relative(prefix, matched.problems)
+    matched = match(plan, wanted, current, prefix, "window_task_id", "task", same_task)
     result = []
     stale: list[Doc] = list(matched.extras)
-    for task in matched.extras:
-        plan.changed_fields.append(change(label(prefix, task, "window_task_id"),
-                                          f"duplicate {task['window_task_id']} deregistered"))
-    for index, (want, have) in enumerate(matched.pairs):
-        path = join(prefix, f"[{index}]") if prefix else ""
-        name = label(prefix, want, "window_task_id")
-        if have is None and want.get("window_task_id"):
-            continue  # an ID that does not exist: reported, never registered anew
+    for path, name, want, have in planned_pairs(matched, prefix, "window_task_id"):
         if have is not None and "task_type" in d.task_differences(want, have):
             stale.append(have)
             plan.changed_fields.append(change(name, "replaced (task_type cannot change in place)"))

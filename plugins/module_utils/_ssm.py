@@ -33,7 +33,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-Doc = t.Dict[str, t.Any]
+Doc = dict[str, t.Any]
 
 # Writes are idempotent per request (a derived ClientToken on create) so retrying them is safe.
 THROTTLE_CODES = ["ThrottlingException", "TooManyUpdates"]
@@ -58,7 +58,7 @@ class _LazyModel(Mapping):
 
     def __init__(self, load: t.Callable[[], t.Mapping[str, t.Any]]) -> None:
         self._load = load
-        self._model: t.Optional[t.Mapping[str, t.Any]] = None
+        self._model: t.Mapping[str, t.Any] | None = None
 
     def _loaded(self) -> t.Mapping[str, t.Any]:
         if self._model is None:
@@ -102,7 +102,7 @@ def _file_model() -> t.Mapping[str, t.Any]:
 # ----------------------------------------------------------------------------- pagination
 
 @RETRY
-def _paginate(client, operation: str, result_key: str, **params) -> t.List[Doc]:
+def _paginate(client, operation: str, result_key: str, **params) -> list[Doc]:
     paginator = client.get_paginator(operation)
     pages = paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE}, **params)
     return pages.build_full_result().get(result_key, [])
@@ -111,12 +111,12 @@ def _paginate(client, operation: str, result_key: str, **params) -> t.List[Doc]:
 # ----------------------------------------------------------------------------- windows
 
 @SSMErrorHandler.list_error_handler("describe maintenance windows", [])
-def describe_windows(client, filters: t.Optional[t.List[Doc]] = None) -> t.List[Doc]:
+def describe_windows(client, filters: list[Doc] | None = None) -> list[Doc]:
     params = {"Filters": filters} if filters else {}
     return _paginate(client, "describe_maintenance_windows", "WindowIdentities", **params)
 
 
-def find_windows_by_name(client, name: str) -> t.List[Doc]:
+def find_windows_by_name(client, name: str) -> list[Doc]:
     """Windows whose name is exactly ``name`` (the API filter is not documented as exact)."""
     found = describe_windows(client, [{"Key": "Name", "Values": [name]}])
     return [w for w in found if w.get("Name") == name]
@@ -124,7 +124,7 @@ def find_windows_by_name(client, name: str) -> t.List[Doc]:
 
 @SSMErrorHandler.list_error_handler("get maintenance window")
 @RETRY
-def get_window(client, window_id: str) -> t.Optional[Doc]:
+def get_window(client, window_id: str) -> Doc | None:
     return client.get_maintenance_window(WindowId=window_id)
 
 
@@ -136,7 +136,7 @@ def get_window(client, window_id: str) -> t.Optional[Doc]:
 
 @SSMErrorHandler.list_error_handler("list tags of maintenance window", {})
 @RETRY
-def list_window_tags(client, window_id: str) -> t.Dict[str, str]:
+def list_window_tags(client, window_id: str) -> dict[str, str]:
     tags = client.list_tags_for_resource(ResourceType="MaintenanceWindow", ResourceId=window_id)
     return boto3_tag_list_to_ansible_dict(tags.get("TagList", []))
 
@@ -148,7 +148,7 @@ def list_window_tags(client, window_id: str) -> t.Dict[str, str]:
 # ----------------------------------------------------------------------------- targets
 
 @SSMErrorHandler.list_error_handler("describe targets of maintenance window", [])
-def describe_targets(client, window_id: str, filters: t.Optional[t.List[Doc]] = None) -> t.List[Doc]:
+def describe_targets(client, window_id: str, filters: list[Doc] | None = None) -> list[Doc]:
     params = {"Filters": filters} if filters else {}
     return _paginate(client, "describe_maintenance_window_targets", "Targets", WindowId=window_id, **params)
 
@@ -162,7 +162,7 @@ def describe_targets(client, window_id: str, filters: t.Optional[t.List[Doc]] = 
 # ----------------------------------------------------------------------------- tasks
 
 @SSMErrorHandler.list_error_handler("describe tasks of maintenance window", [])
-def describe_tasks(client, window_id: str) -> t.List[Doc]:
+def describe_tasks(client, window_id: str) -> list[Doc]:
     return _paginate(client, "describe_maintenance_window_tasks", "Tasks", WindowId=window_id)
 
 
@@ -179,7 +179,7 @@ def _payload_as_text(task: Doc) -> Doc:
 
 @SSMErrorHandler.list_error_handler("get maintenance window task")
 @RETRY
-def get_task(client, window_id: str, window_task_id: str) -> t.Optional[Doc]:
+def get_task(client, window_id: str, window_task_id: str) -> Doc | None:
     return _payload_as_text(client.get_maintenance_window_task(WindowId=window_id, WindowTaskId=window_task_id))
 
 
@@ -190,8 +190,8 @@ def _payload_as_bytes(request: Doc) -> Doc:
     return request
 
 
-def window_tag_changes(current: t.Mapping[str, str], desired: t.Optional[t.Mapping[str, t.Any]],
-                       purge: bool) -> t.Tuple[t.Dict[str, str], t.List[str]]:
+def window_tag_changes(current: t.Mapping[str, str], desired: t.Mapping[str, t.Any] | None,
+                       purge: bool) -> tuple[dict[str, str], list[str]]:
     """(tags to set, keys to remove) by amazon.aws ``compare_aws_tags``; ``desired`` None leaves
     the tags alone, ``aws:`` keys are never purged. Values are text: a null value is ""."""
     if desired is None:
@@ -210,13 +210,13 @@ class WriteOperation:
 
     method: str  # boto3 client method
     action: str  # what failed, in an error message: "could not <action>"
-    new_id: t.Optional[str] = None  # response member holding the created resource's ID
+    new_id: str | None = None  # response member holding the created resource's ID
     client_token: bool = False  # Create/Register: sent under a derived ClientToken
     deletion: bool = False  # "does not exist" means the work is already done
     payload_blob: bool = False  # task requests: the Lambda Payload travels as bytes
 
 
-WRITE_OPERATIONS: t.Dict[str, WriteOperation] = {
+WRITE_OPERATIONS: dict[str, WriteOperation] = {
     "CreateMaintenanceWindow": WriteOperation("create_maintenance_window", "create maintenance window",
                                               new_id="WindowId", client_token=True),
     "UpdateMaintenanceWindow": WriteOperation("update_maintenance_window", "update maintenance window"),
@@ -240,13 +240,13 @@ WRITE_OPERATIONS: t.Dict[str, WriteOperation] = {
 }
 
 
-def _writer(spec: WriteOperation) -> t.Callable[[t.Any, Doc], t.Optional[str]]:
+def _writer(spec: WriteOperation) -> t.Callable[[t.Any, Doc], str | None]:
     """The wrapper of one write: error handler outermost, retry inside (as for the reads)."""
     handler = SSMErrorHandler.deletion_error_handler if spec.deletion else SSMErrorHandler.common_error_handler
 
     @handler(spec.action)
     @RETRY
-    def send(client, request: Doc) -> t.Optional[str]:
+    def send(client, request: Doc) -> str | None:
         response = getattr(client, spec.method)(**(_payload_as_bytes(request) if spec.payload_blob else request))
         return response.get(spec.new_id) if spec.new_id else None
 
@@ -256,6 +256,6 @@ def _writer(spec: WriteOperation) -> t.Callable[[t.Any, Doc], t.Optional[str]]:
 _WRITERS = {operation: _writer(spec) for operation, spec in WRITE_OPERATIONS.items()}
 
 
-def write(client, operation: str, request: Doc) -> t.Optional[str]:
+def write(client, operation: str, request: Doc) -> str | None:
     """Send one planned write; the new resource's ID for a Create/Register call, else None."""
     return _WRITERS[operation](client, request) or None
