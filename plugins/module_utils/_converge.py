@@ -127,15 +127,6 @@ class PartialApply(Exception):
         super().__init__(str(cause))
 
 
-def _created_exists(client, operation: str, request: Doc, new_id: str) -> bool:
-    """Whether the resource a Create/Register call answered with exists (an old token's may not)."""
-    if operation == "CreateMaintenanceWindow":
-        return _ssm.get_window(client, new_id) is not None
-    if operation == "RegisterTargetWithMaintenanceWindow":
-        return bool(_ssm.describe_targets(client, request["WindowId"], [{"Key": "WindowTargetId", "Values": [new_id]}]))
-    return _ssm.get_task(client, request["WindowId"], new_id) is not None
-
-
 def _create(client, op: Op, request: Doc, fresh_windows: set[str]) -> str | None:
     """Send a Create/Register call under its derived ClientToken.
 
@@ -145,12 +136,13 @@ def _create(client, op: Op, request: Doc, fresh_windows: set[str]) -> str | None
     window this run created need no check: no earlier token can name that window.
     """
     window_key = request.get("WindowId") or "account"
+    created_exists = _ssm.WRITE_OPERATIONS[op.operation].created_exists
     stale: list[str] = []
     while True:
         request["ClientToken"] = client_token(op.operation, window_key, op.token_seed or {}, stale)
         new_id = _ssm.write(client, op.operation, request)
         if (not new_id or window_key in fresh_windows or new_id in stale or len(stale) > 2
-                or _created_exists(client, op.operation, request, new_id)):
+                or created_exists is None or created_exists(client, request, new_id)):
             return new_id
         stale.append(new_id)
 

@@ -214,25 +214,42 @@ class WriteOperation:
     client_token: bool = False  # Create/Register: sent under a derived ClientToken
     deletion: bool = False  # "does not exist" means the work is already done
     payload_blob: bool = False  # task requests: the Lambda Payload travels as bytes
+    # Create/Register: whether the resource the call answered with exists (an old token's may not).
+    created_exists: t.Callable[[t.Any, Doc, str], bool] | None = None
+
+
+def _window_exists(client, _request: Doc, window_id: str) -> bool:
+    return get_window(client, window_id) is not None
+
+
+def _target_exists(client, request: Doc, window_target_id: str) -> bool:
+    return bool(describe_targets(client, request["WindowId"], [{"Key": "WindowTargetId", "Values": [window_target_id]}]))
+
+
+def _task_exists(client, request: Doc, window_task_id: str) -> bool:
+    return get_task(client, request["WindowId"], window_task_id) is not None
 
 
 WRITE_OPERATIONS: dict[str, WriteOperation] = {
     "CreateMaintenanceWindow": WriteOperation("create_maintenance_window", "create maintenance window",
-                                              new_id="WindowId", client_token=True),
+                                              new_id="WindowId", client_token=True,
+                                              created_exists=_window_exists),
     "UpdateMaintenanceWindow": WriteOperation("update_maintenance_window", "update maintenance window"),
     "DeleteMaintenanceWindow": WriteOperation("delete_maintenance_window", "delete maintenance window", deletion=True),
     "AddTagsToResource": WriteOperation("add_tags_to_resource", "tag maintenance window"),
     "RemoveTagsFromResource": WriteOperation("remove_tags_from_resource", "untag maintenance window"),
     "RegisterTargetWithMaintenanceWindow": WriteOperation("register_target_with_maintenance_window",
                                                           "register maintenance window target",
-                                                          new_id="WindowTargetId", client_token=True),
+                                                          new_id="WindowTargetId", client_token=True,
+                                                          created_exists=_target_exists),
     "UpdateMaintenanceWindowTarget": WriteOperation("update_maintenance_window_target",
                                                     "update maintenance window target"),
     "DeregisterTargetFromMaintenanceWindow": WriteOperation("deregister_target_from_maintenance_window",
                                                             "deregister maintenance window target", deletion=True),
     "RegisterTaskWithMaintenanceWindow": WriteOperation("register_task_with_maintenance_window",
                                                         "register maintenance window task",
-                                                        new_id="WindowTaskId", client_token=True, payload_blob=True),
+                                                        new_id="WindowTaskId", client_token=True, payload_blob=True,
+                                                        created_exists=_task_exists),
     "UpdateMaintenanceWindowTask": WriteOperation("update_maintenance_window_task", "update maintenance window task",
                                                   payload_blob=True),
     "DeregisterTaskFromMaintenanceWindow": WriteOperation("deregister_task_from_maintenance_window",

@@ -93,6 +93,7 @@ def test_the_write_table_covers_every_planned_operation():
     assert set(VALIDATED) <= set(_ssm.WRITE_OPERATIONS)
     created = {name for name, spec in _ssm.WRITE_OPERATIONS.items() if spec.new_id}
     assert created == {name for name, spec in _ssm.WRITE_OPERATIONS.items() if spec.client_token}
+    assert created == {name for name, spec in _ssm.WRITE_OPERATIONS.items() if spec.created_exists}
 
 
 @pytest.mark.parametrize("current, desired, purge, expected", [
