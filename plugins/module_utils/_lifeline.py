@@ -19,7 +19,6 @@ the controller on purpose, so an async run is not stopped.
 from __future__ import annotations
 
 import os
-import typing as t
 
 Ancestor = tuple[int, str]  # (pid, start time in clock ticks since boot)
 _PROC = "/proc"

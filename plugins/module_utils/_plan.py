@@ -352,8 +352,8 @@ def field_change(label_: str, name: str) -> str:
     return f"{label_}.{name}" if label_ else name
 
 
-def absent(want: Doc, current: t.Sequence[Doc], id_key: str, kind: str, same: t.Callable[[Doc, Doc], bool]
-            ) -> tuple[list[Doc], list[Problem]]:
+def absent(want: Doc, current: t.Sequence[Doc], id_key: str, kind: str,
+           same: t.Callable[[Doc, Doc], bool]) -> tuple[list[Doc], list[Problem]]:
     """What ``state: absent`` removes: the item with the ID (an ID that no longer exists is
     already absent; a name that contradicts it is refused), or every item with the name, or the
     unnamed item with this content."""

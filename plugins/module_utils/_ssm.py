@@ -128,21 +128,11 @@ def get_window(client, window_id: str) -> Doc | None:
     return client.get_maintenance_window(WindowId=window_id)
 
 
-
-
-
-
-
-
 @SSMErrorHandler.list_error_handler("list tags of maintenance window", {})
 @RETRY
 def list_window_tags(client, window_id: str) -> dict[str, str]:
     tags = client.list_tags_for_resource(ResourceType="MaintenanceWindow", ResourceId=window_id)
     return boto3_tag_list_to_ansible_dict(tags.get("TagList", []))
-
-
-
-
 
 
 # ----------------------------------------------------------------------------- targets
@@ -151,12 +141,6 @@ def list_window_tags(client, window_id: str) -> dict[str, str]:
 def describe_targets(client, window_id: str, filters: list[Doc] | None = None) -> list[Doc]:
     params = {"Filters": filters} if filters else {}
     return _paginate(client, "describe_maintenance_window_targets", "Targets", WindowId=window_id, **params)
-
-
-
-
-
-
 
 
 # ----------------------------------------------------------------------------- tasks

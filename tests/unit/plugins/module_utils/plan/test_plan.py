@@ -140,7 +140,7 @@ def test_removing_a_target_in_use_fails_before_any_write_and_names_the_task():
     desired["targets"] = [t for t in desired["targets"] if t["name"] != "dbs"]
     desired["tasks"][1]["targets"] = [{"window_target": "web"}]
     assert ops(plan_window(desired, state(), MODEL)) == ["UpdateMaintenanceWindowTask",
-                                                           "DeregisterTargetFromMaintenanceWindow"]
+                                                         "DeregisterTargetFromMaintenanceWindow"]
     desired = definition()
     desired["targets"] = [t for t in desired["targets"] if t["name"] != "dbs"]
     desired["tasks"][1]["targets"] = [{"window_target": "web"}, {"key": "WindowTargetIds", "values": [DB]}]

@@ -203,8 +203,8 @@ def test_duplicates_are_kept_by_content_then_by_use_else_named():
 def test_replacements_register_before_they_deregister():
     st = state()
     plan = plan_target({"name": "web", "resource_type": "RESOURCE_GROUP",
-                          "targets": [{"key": "resource-groups:Name", "values": ["grp"]}]}, True,
-                         p.WindowState(api_window=st.api_window, api_targets=st.api_targets), MODEL)
+                        "targets": [{"key": "resource-groups:Name", "values": ["grp"]}]}, True,
+                       p.WindowState(api_window=st.api_window, api_targets=st.api_targets), MODEL)
     assert ops(plan) == ["RegisterTargetWithMaintenanceWindow", "DeregisterTargetFromMaintenanceWindow"]
     desired = definition()
     lam = next(t for t in desired["tasks"] if t["name"] == "lam")
