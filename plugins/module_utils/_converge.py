@@ -5,10 +5,13 @@
 
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 
-"""Read what AWS has, plan (``_plan``), then send the planned writes (``_ssm``).
+"""Converge: read what AWS has (``_ssm``), plan (``_plan_window``, ``_plan_target``,
+``_plan_task``), then send the planned writes in order (``execute``).
 
-``ensure_*`` functions take the client, the desired definition and ``check_mode`` and return
-``(changed, result)``; they never take the Ansible module.
+``ensure_window`` returns ``(plan, final document)``; ``ensure_target`` and ``ensure_task``
+return ``(plan, final document, window ID)``. They take the boto3 client, the desired
+definition and ``check_mode``, never the Ansible module. A write that fails after earlier
+writes raises ``PartialApply`` listing them; ``ControllerGone`` when the run was stopped.
 """
 
 from __future__ import annotations
@@ -23,18 +26,18 @@ from ._plan import Op
 from ._plan import Plan
 from ._plan import WindowState
 from ._plan import client_token
-from ._plan import plan_target
-from ._plan import plan_task
-from ._plan import plan_window
 from ._plan import state_document
+from ._plan_target import plan_target
+from ._plan_task import plan_task
+from ._plan_window import plan_window
 
-Doc = t.Dict[str, t.Any]
+Doc = dict[str, t.Any]
 
 
 # ----------------------------------------------------------------------------- reading
 
-def find_window(client, name: t.Optional[str] = None, window_id: t.Optional[str] = None,
-                name_option: str = "name") -> t.Optional[Doc]:
+def find_window(client, name: str | None = None, window_id: str | None = None,
+                name_option: str = "name") -> Doc | None:
     """GetMaintenanceWindow result for the window with this ID, or the one with this name.
 
     Two windows with the same name is an error naming their IDs: we never guess. A name and an
@@ -58,7 +61,7 @@ def find_window(client, name: t.Optional[str] = None, window_id: t.Optional[str]
 
 
 def read_window_state(client, api_window: Doc, full_tasks: bool = True,
-                      tags: t.Optional[t.Dict[str, str]] = None, with_tags: bool = True) -> WindowState:
+                      tags: dict[str, str] | None = None, with_tags: bool = True) -> WindowState:
     """Tags, targets and tasks of a window (tasks in full: Describe lacks invocation parameters).
 
     A no-op converge of a window costs 5 reads plus one per task.
@@ -79,20 +82,20 @@ def read_window_state(client, api_window: Doc, full_tasks: bool = True,
     return state
 
 
-def window_state(client, name: t.Optional[str], window_id: t.Optional[str], full_tasks: bool = True,
-                 name_option: str = "name") -> t.Optional[WindowState]:
+def window_state(client, name: str | None, window_id: str | None, full_tasks: bool = True,
+                 name_option: str = "name") -> WindowState | None:
     api_window = find_window(client, name, window_id, name_option)
     # Targets and tasks alone never need the window's tags.
     return read_window_state(client, api_window, full_tasks, with_tags=full_tasks) if api_window else None
 
 
-def missing_window(name: t.Optional[str], window_id: t.Optional[str]) -> DefinitionError:
+def missing_window(name: str | None, window_id: str | None) -> DefinitionError:
     which = f"with ID {window_id}" if window_id else f"named '{name}'"
     return DefinitionError([d.Problem("window_id" if window_id else "window", f"no maintenance window {which} exists")])
 
 
-def parent_window(client, window: t.Optional[str], window_id: t.Optional[str], present: bool,
-                  check_mode: bool) -> t.Optional[WindowState]:
+def parent_window(client, window: str | None, window_id: str | None, present: bool,
+                  check_mode: bool) -> WindowState | None:
     """The window a target or task belongs to.  In check mode a window named but not there yet
     is predicted empty (an earlier task of the same check run would create it)."""
     state = window_state(client, window, window_id, full_tasks=False, name_option="window")
@@ -115,53 +118,16 @@ def _substitute(value: t.Any, ids: t.Mapping[str, str]) -> t.Any:
     return value
 
 
-def _send(client, operation: str, request: Doc) -> t.Optional[str]:
-    if operation == "CreateMaintenanceWindow":
-        return _ssm.create_window(client, request)
-    if operation == "UpdateMaintenanceWindow":
-        _ssm.update_window(client, request)
-    elif operation == "DeleteMaintenanceWindow":
-        _ssm.delete_window(client, request["WindowId"])
-    elif operation == "AddTagsToResource":
-        _ssm.add_window_tags(client, request["ResourceId"], {x["Key"]: x["Value"] for x in request["Tags"]})
-    elif operation == "RemoveTagsFromResource":
-        _ssm.remove_window_tags(client, request["ResourceId"], request["TagKeys"])
-    elif operation == "RegisterTargetWithMaintenanceWindow":
-        return _ssm.register_target(client, request)
-    elif operation == "UpdateMaintenanceWindowTarget":
-        _ssm.update_target(client, request)
-    elif operation == "DeregisterTargetFromMaintenanceWindow":
-        _ssm.deregister_target(client, request["WindowId"], request["WindowTargetId"], request["Safe"])
-    elif operation == "RegisterTaskWithMaintenanceWindow":
-        return _ssm.register_task(client, request)
-    elif operation == "UpdateMaintenanceWindowTask":
-        _ssm.update_task(client, request)
-    elif operation == "DeregisterTaskFromMaintenanceWindow":
-        _ssm.deregister_task(client, request["WindowId"], request["WindowTaskId"])
-    else:  # pragma: no cover - a planning bug
-        raise ValueError(f"unknown operation {operation}")
-    return None
-
-
 class PartialApply(Exception):
     """A write failed (or the run was told to stop) after earlier writes succeeded."""
 
-    def __init__(self, done: t.List[Doc], cause: Exception) -> None:
+    def __init__(self, done: list[Doc], cause: Exception) -> None:
         self.done = done
         self.cause = cause
         super().__init__(str(cause))
 
 
-def _created_exists(client, operation: str, request: Doc, new_id: str) -> bool:
-    """Whether the resource a Create/Register call answered with exists (an old token's may not)."""
-    if operation == "CreateMaintenanceWindow":
-        return _ssm.get_window(client, new_id) is not None
-    if operation == "RegisterTargetWithMaintenanceWindow":
-        return bool(_ssm.describe_targets(client, request["WindowId"], [{"Key": "WindowTargetId", "Values": [new_id]}]))
-    return _ssm.get_task(client, request["WindowId"], new_id) is not None
-
-
-def _create(client, op: Op, request: Doc, fresh_windows: t.Set[str]) -> t.Optional[str]:
+def _create(client, op: Op, request: Doc, fresh_windows: set[str]) -> str | None:
     """Send a Create/Register call under its derived ClientToken.
 
     SSM does not document how long a token is remembered, so the answer is checked: when the
@@ -170,39 +136,40 @@ def _create(client, op: Op, request: Doc, fresh_windows: t.Set[str]) -> t.Option
     window this run created need no check: no earlier token can name that window.
     """
     window_key = request.get("WindowId") or "account"
-    stale: t.List[str] = []
+    created_exists = _ssm.WRITE_OPERATIONS[op.operation].created_exists
+    stale: list[str] = []
     while True:
         request["ClientToken"] = client_token(op.operation, window_key, op.token_seed or {}, stale)
-        new_id = _send(client, op.operation, request)
+        new_id = _ssm.write(client, op.operation, request)
         if (not new_id or window_key in fresh_windows or new_id in stale or len(stale) > 2
-                or _created_exists(client, op.operation, request, new_id)):
+                or created_exists is None or created_exists(client, request, new_id)):
             return new_id
         stale.append(new_id)
 
 
-def execute(client, ops: t.Sequence[Op], keep_going: t.Optional[t.Callable[[], bool]] = None,
-            done: t.Optional[t.List[Doc]] = None) -> t.Dict[str, str]:
+def execute(client, ops: t.Sequence[Op], keep_going: t.Callable[[], bool] | None = None,
+            done: list[Doc] | None = None) -> dict[str, str]:
     """Send the writes in order; returns placeholder -> real ID for what was created.
 
     ``keep_going`` is asked before every write; when it says no (the controller that started the
     module is gone) the run stops there.  A failure after some writes raises ``PartialApply``
     listing them.
     """
-    ids: t.Dict[str, str] = {}
+    ids: dict[str, str] = {}
     done = [] if done is None else done
-    fresh_windows: t.Set[str] = set()
+    fresh_windows: set[str] = set()
     for op in ops:
         try:
             if keep_going is not None and not keep_going():
                 raise ControllerGone("the ansible-playbook process that started this module is gone; "
                                      "stopped before the next write")
             request = _substitute(op.request, ids)
-            if op.token_seed is not None:
+            if _ssm.WRITE_OPERATIONS[op.operation].client_token:
                 new_id = _create(client, op, request, fresh_windows)
                 if op.operation == "CreateMaintenanceWindow" and new_id:
                     fresh_windows.add(new_id)
             else:
-                new_id = _send(client, op.operation, request)
+                new_id = _ssm.write(client, op.operation, request)
         except Exception as e:  # pylint: disable=broad-except
             if not done:
                 raise
@@ -217,20 +184,23 @@ class ControllerGone(Exception):
     pass
 
 
-def _describe_write(operation: str, request: Doc, new_id: t.Optional[str]) -> Doc:
+# Response member of a created resource's ID -> its name in the vocabulary.
+_CREATED_ID_KEY = {"WindowId": "window_id", "WindowTargetId": "window_target_id", "WindowTaskId": "window_task_id"}
+
+
+def _describe_write(operation: str, request: Doc, new_id: str | None) -> Doc:
     written = {"operation": operation}
     for key, out in (("WindowId", "window_id"), ("WindowTargetId", "window_target_id"), ("WindowTaskId", "window_task_id"),
                      ("ResourceId", "window_id"), ("Name", "name")):
         if request.get(key):
             written[out] = request[key]
     if new_id:
-        written[{"CreateMaintenanceWindow": "window_id", "RegisterTargetWithMaintenanceWindow": "window_target_id",
-                 "RegisterTaskWithMaintenanceWindow": "window_task_id"}[operation]] = new_id
+        written[_CREATED_ID_KEY[_ssm.WRITE_OPERATIONS[operation].new_id]] = new_id
     return written
 
 
-def apply(client, plan: Plan, check_mode: bool, keep_going: t.Optional[t.Callable[[], bool]] = None
-          ) -> t.Dict[str, str]:
+def apply(client, plan: Plan, check_mode: bool, keep_going: t.Callable[[], bool] | None = None
+          ) -> dict[str, str]:
     if check_mode or not plan.ops:
         return {}
     return execute(client, plan.ops, keep_going, plan.completed_writes)
@@ -238,17 +208,17 @@ def apply(client, plan: Plan, check_mode: bool, keep_going: t.Optional[t.Callabl
 
 # ----------------------------------------------------------------------------- ensure_*
 
-def ensure_window(client, name: t.Optional[str], window_id: t.Optional[str], desired: t.Optional[Doc],
+def ensure_window(client, name: str | None, window_id: str | None, desired: Doc | None,
                   check_mode: bool, *,
                   purge_tags: bool = True, purge_targets: bool = True, purge_tasks: bool = True,
-                  force: bool = False, keep_going: t.Optional[t.Callable[[], bool]] = None
-                  ) -> t.Tuple[Plan, t.Optional[Doc]]:
+                  force: bool = False, keep_going: t.Callable[[], bool] | None = None
+                  ) -> tuple[Plan, Doc | None]:
     """Converge one window (``desired`` None: absent).  Returns the plan and the final document."""
     state = window_state(client, name, window_id)
     if desired is not None and window_id and state is None:
         raise DefinitionError([d.Problem("window_id", f"no maintenance window with ID {window_id} exists")])
-    plan = plan_window(desired, state, _ssm.service_model(client), purge_tags=purge_tags, purge_targets=purge_targets,
-                       purge_tasks=purge_tasks, force=force)
+    plan = plan_window(desired, state, _ssm.service_model(client), compare_tags=_ssm.window_tag_changes,
+                       purge_tags=purge_tags, purge_targets=purge_targets, purge_tasks=purge_tasks, force=force)
     ids = apply(client, plan, check_mode, keep_going)
     final = plan.after
     if plan.changed and not check_mode and desired is not None:
@@ -257,7 +227,7 @@ def ensure_window(client, name: t.Optional[str], window_id: t.Optional[str], des
     return plan, final
 
 
-def _task_candidates(client, state: WindowState, desired: Doc) -> t.List[Doc]:
+def _task_candidates(client, state: WindowState, desired: Doc) -> list[Doc]:
     """The current tasks this definition may mean (its ID, its name, or unnamed ones), in full."""
     if state.predicted:
         return []
@@ -271,9 +241,9 @@ def _task_candidates(client, state: WindowState, desired: Doc) -> t.List[Doc]:
     return [task for task in (_ssm.get_task(client, state.window_id, x["WindowTaskId"]) for x in chosen) if task]
 
 
-def ensure_target(client, window: t.Optional[str], window_id: t.Optional[str], desired: Doc, present: bool,
-                  check_mode: bool, force: bool = False, keep_going: t.Optional[t.Callable[[], bool]] = None
-                  ) -> t.Tuple[Plan, t.Optional[Doc], t.Optional[str]]:
+def ensure_target(client, window: str | None, window_id: str | None, desired: Doc, present: bool,
+                  check_mode: bool, force: bool = False, keep_going: t.Callable[[], bool] | None = None
+                  ) -> tuple[Plan, Doc | None, str | None]:
     state = parent_window(client, window, window_id, present, check_mode)
     if state is None:
         return Plan(), None, None
@@ -288,9 +258,9 @@ def ensure_target(client, window: t.Optional[str], window_id: t.Optional[str], d
     return plan, final, None if state.predicted else state.window_id
 
 
-def ensure_task(client, window: t.Optional[str], window_id: t.Optional[str], desired: Doc, present: bool,
-                check_mode: bool, keep_going: t.Optional[t.Callable[[], bool]] = None
-                ) -> t.Tuple[Plan, t.Optional[Doc], t.Optional[str]]:
+def ensure_task(client, window: str | None, window_id: str | None, desired: Doc, present: bool,
+                check_mode: bool, keep_going: t.Callable[[], bool] | None = None
+                ) -> tuple[Plan, Doc | None, str | None]:
     state = parent_window(client, window, window_id, present, check_mode)
     if state is None:
         return Plan(), None, None
@@ -304,9 +274,9 @@ def ensure_task(client, window: t.Optional[str], window_id: t.Optional[str], des
     return plan, final, None if state.predicted else state.window_id
 
 
-def list_windows(client, name: t.Optional[str] = None, enabled: t.Optional[bool] = None,
-                 tags: t.Optional[t.Mapping[str, str]] = None, window_ids: t.Optional[t.Sequence[str]] = None
-                 ) -> t.List[Doc]:
+def list_windows(client, name: str | None = None, enabled: bool | None = None,
+                 tags: t.Mapping[str, str] | None = None, window_ids: t.Sequence[str] | None = None
+                 ) -> list[Doc]:
     """Windows in the vocabulary (with targets and full tasks), filtered server- or client-side."""
     filters = []
     if name:

@@ -5,13 +5,12 @@
 
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 
-"""The vocabulary rules of a whole window definition (names, references, values).
+"""The window-definition vocabulary's public names, in one import (``from . import _definition as d``).
 
-The vocabulary itself now lives in files with one job each, built on the field registry
-(``_window_fields``): values (``_definition_values``), conversion (``_definition_vocabulary``),
-normalise/compare (``_definition_compare``), requests (``_definition_requests``) and identity
-(``_definition_identity``). Their public names are re-exported here for the callers that still
-import them from ``_definition``.
+No logic lives here. Each job has its own file, built on the field registry (``_window_fields``):
+values (``_definition_values``), conversion (``_definition_vocabulary``), normalise/compare
+(``_definition_compare``), requests (``_definition_requests``), identity (``_definition_identity``)
+and the vocabulary rules of a whole definition (``_definition_rules``).
 
 Pure: no Ansible or boto3 imports.
 """
@@ -38,8 +37,8 @@ from ._definition_compare import window_differences  # noqa: F401  pylint: disab
 from ._definition_compare import window_from_api  # noqa: F401  pylint: disable=unused-import
 from ._definition_identity import Matched  # noqa: F401  pylint: disable=unused-import
 from ._definition_identity import match_by_identity  # noqa: F401  pylint: disable=unused-import
-from ._definition_identity import target_content
-from ._definition_identity import task_content
+from ._definition_identity import target_content  # noqa: F401  pylint: disable=unused-import
+from ._definition_identity import task_content  # noqa: F401  pylint: disable=unused-import
 from ._definition_identity import task_label  # noqa: F401  pylint: disable=unused-import
 from ._definition_requests import target_request  # noqa: F401  pylint: disable=unused-import
 from ._definition_requests import task_request  # noqa: F401  pylint: disable=unused-import
@@ -47,243 +46,33 @@ from ._definition_requests import window_needs_disable_after_create  # noqa: F40
 from ._definition_requests import window_request  # noqa: F401  pylint: disable=unused-import
 from ._definition_values import DEFAULT_CUTOFF_BEHAVIOR  # noqa: F401  pylint: disable=unused-import
 from ._definition_values import DEFAULT_PRIORITY  # noqa: F401  pylint: disable=unused-import
-from ._definition_values import INSTANCE_IDS
-from ._definition_values import RUN_COMMAND_FORBIDDEN_PSEUDO
+from ._definition_values import INSTANCE_IDS  # noqa: F401  pylint: disable=unused-import
+from ._definition_values import RUN_COMMAND_FORBIDDEN_PSEUDO  # noqa: F401  pylint: disable=unused-import
 from ._definition_values import SERVICE_LINKED_ROLE_MARK  # noqa: F401  pylint: disable=unused-import
-from ._definition_values import WINDOW_TARGET_IDS
-from ._definition_values import default_resource_type
+from ._definition_values import WINDOW_TARGET_IDS  # noqa: F401  pylint: disable=unused-import
+from ._definition_values import default_resource_type  # noqa: F401  pylint: disable=unused-import
 from ._definition_values import is_service_linked_role  # noqa: F401  pylint: disable=unused-import
 from ._definition_values import normalize_key_values  # noqa: F401  pylint: disable=unused-import
 from ._definition_values import normalize_parameters  # noqa: F401  pylint: disable=unused-import
 from ._definition_values import normalize_task_targets  # noqa: F401  pylint: disable=unused-import
 from ._definition_values import parameter_value_to_str  # noqa: F401  pylint: disable=unused-import
-from ._definition_vocabulary import INVOCATION_KEY_FOR_TYPE
+from ._definition_vocabulary import INVOCATION_KEY_FOR_TYPE  # noqa: F401  pylint: disable=unused-import
 from ._definition_vocabulary import INVOCATION_SCHEMA  # noqa: F401  pylint: disable=unused-import
 from ._definition_vocabulary import TARGET_SCHEMA  # noqa: F401  pylint: disable=unused-import
 from ._definition_vocabulary import TASK_SCHEMA  # noqa: F401  pylint: disable=unused-import
 from ._definition_vocabulary import WINDOW_SCHEMA  # noqa: F401  pylint: disable=unused-import
-from ._definition_vocabulary import Problem
+from ._definition_vocabulary import Problem  # noqa: F401  pylint: disable=unused-import
 from ._definition_vocabulary import api_path_to_vocabulary  # noqa: F401  pylint: disable=unused-import
 from ._definition_vocabulary import resolve_task_targets  # noqa: F401  pylint: disable=unused-import
 from ._definition_vocabulary import task_targets_from_api  # noqa: F401  pylint: disable=unused-import
+from ._definition_rules import INTEGER_FIELDS  # noqa: F401  pylint: disable=unused-import
+from ._definition_rules import RESERVED_TAG_PREFIX  # noqa: F401  pylint: disable=unused-import
+from ._definition_rules import check_target  # noqa: F401  pylint: disable=unused-import
+from ._definition_rules import check_task  # noqa: F401  pylint: disable=unused-import
+from ._definition_rules import check_window_definition  # noqa: F401  pylint: disable=unused-import
+from ._definition_rules import join_path  # noqa: F401  pylint: disable=unused-import
+from ._definition_rules import parameter_problems  # noqa: F401  pylint: disable=unused-import
+from ._definition_rules import tag_problems  # noqa: F401  pylint: disable=unused-import
+from ._definition_rules import value_problems  # noqa: F401  pylint: disable=unused-import
 
-Doc = t.Dict[str, t.Any]
-
-
-# ---------------------------------------------------------------------------------------------
-# Whole definitions: vocabulary rules that no single API request can check
-
-def _named(kind: str, items: t.Sequence[Doc], prefix: str, id_key: str,
-           content: t.Callable[[Doc], t.Any]) -> t.List[Problem]:
-    """Names are unique among the listed items; unnamed items are told apart by their content."""
-    problems = []
-    seen: t.Dict[str, int] = {}
-    unnamed: t.List[t.Tuple[t.Any, int]] = []
-    for index, item in enumerate(items):
-        path = f"{prefix}[{index}]"
-        name = item.get("name")
-        if name:
-            if name in seen:
-                problems.append(Problem(f"{path}.name", f"duplicate {kind} name '{name}' (also {prefix}[{seen[name]}])"))
-            seen.setdefault(name, index)
-        elif not item.get(id_key):
-            key = content(item)
-            twin = next((i for k, i in unnamed if k == key), None)
-            if twin is not None:
-                problems.append(Problem(path, f"duplicate unnamed {kind} (same content as {prefix}[{twin}]); "
-                                              f"give them names"))
-            unnamed.append((key, index))
-    return problems
-
-
-# ---------------------------------------------------------------------------------------------
-# Values: types and emptiness the API refuses, checked on the definition as given (before
-# normalisation could hide them), named by our field paths.
-
-# Integer fields of the vocabulary (a YAML true/false is not a number, although Python says so).
-INTEGER_FIELDS = frozenset(("schedule_offset", "duration", "cutoff", "priority", "timeout_seconds"))
-# Opaque maps checked by their own rule (document parameters) or elsewhere (tags).
-_OPAQUE_FIELDS = frozenset(("parameters", "tags"))
-RESERVED_TAG_PREFIX = "aws:"
-
-
-def value_problems(value: t.Any, path: str = "", key: str = "") -> t.List[Problem]:
-    """Booleans where integers belong, and empty strings (AWS refuses "" in every field of a
-    window, target or task: names, descriptions, ARNs, target values...)."""
-    if key in INTEGER_FIELDS and isinstance(value, bool):
-        return [Problem(path, f"must be an integer, not the boolean {str(value).lower()}")]
-    if isinstance(value, str):
-        return [Problem(path, "must not be an empty string (leave the option out instead)")] if value == "" else []
-    problems: t.List[Problem] = []
-    if isinstance(value, dict):
-        for sub_key, sub in value.items():
-            sub_path = join_path(path, str(sub_key))
-            if sub_key == "parameters":
-                problems += parameter_problems(sub, sub_path)
-            elif sub_key not in _OPAQUE_FIELDS and sub is not None:
-                problems += value_problems(sub, sub_path, str(sub_key))
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            problems += value_problems(item, f"{path}[{index}]", key)
-    return problems
-
-
-def join_path(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
-
-
-_SCALARS = (str, int, float, bool)
-
-
-def parameter_problems(params: t.Any, path: str) -> t.List[Problem]:
-    """Document parameters are a map of name to a string or a list of strings (numbers and
-    booleans are written as strings); maps and nested lists have no string form SSM could run."""
-    if params is None:
-        return []
-    if not isinstance(params, dict):
-        return [Problem(path, f"must be a map of parameter name to a string or a list of strings "
-                              f"(got {type(params).__name__})")]
-    problems = []
-    for name, value in params.items():
-        values = value if isinstance(value, (list, tuple)) else [value]
-        bad = [v for v in values if v is not None and not isinstance(v, _SCALARS)]
-        if bad:
-            message = f"must be a string or a list of strings (got a {type(bad[0]).__name__} inside)"
-            problems.append(Problem(f"{path}['{name}']", message))
-    return problems
-
-
-def tag_problems(tags: t.Any, current: t.Mapping[str, str]) -> t.List[Problem]:
-    """Tag keys starting with aws: are reserved for AWS and refused by the tagging API.
-
-    Such a tag that AWS set itself (CloudFormation's) may be listed with its current value, as
-    ``maintenance_window_info`` returns it: that writes nothing. Any other is refused.
-    """
-    if not isinstance(tags, dict):
-        return []
-    return [Problem(f"tags['{k}']", f"tag keys starting with '{RESERVED_TAG_PREFIX}' are reserved for AWS and "
-                                    f"cannot be set")
-            for k, v in tags.items() if str(k).lower().startswith(RESERVED_TAG_PREFIX) and current.get(k) != v]
-
-
-def check_target(target: Doc, path: str) -> t.List[Problem]:
-    problems = []
-    resource_type = target.get("resource_type") or default_resource_type(target.get("targets"))
-    entries = target.get("targets") or []
-    if not entries:
-        problems.append(Problem(f"{path}.targets", "a window target needs at least one key/values entry"))
-    for index, entry in enumerate(entries):
-        key = str(entry.get("key") or "")
-        values = entry.get("values") or []
-        epath = f"{path}.targets[{index}]"
-        if not values:
-            problems.append(Problem(f"{epath}.values", f"key '{key}' needs at least one value"))
-        if key.startswith("resource-groups:") and resource_type != "RESOURCE_GROUP":
-            problems.append(Problem(f"{epath}.key", f"'{key}' needs resource_type RESOURCE_GROUP"))
-        if resource_type == "RESOURCE_GROUP" and not key.startswith("resource-groups:"):
-            problems.append(Problem(f"{epath}.key",
-                                    f"resource_type RESOURCE_GROUP takes resource-groups:Name / "
-                                    f"resource-groups:ResourceTypeFilters keys, not '{key}'"))
-        if key == "resource-groups:Name" and len(values) > 1:
-            problems.append(Problem(f"{epath}.values", "only one resource group can be a target"))
-    return problems
-
-
-def _strings_in(value: t.Any) -> t.Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings_in(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _strings_in(v)
-
-
-def check_task(task: Doc, path: str, target_names: t.Optional[t.Collection[str]],
-               allow_unassociated_targets: t.Optional[bool]) -> t.List[Problem]:
-    """Cross-field rules of one task.  ``target_names`` None means "not known here"."""
-    problems = []
-    task_type = task.get("task_type")
-    entries = task.get("targets") or []
-    kinds = set()
-    for index, entry in enumerate(entries):
-        epath = f"{path}.targets[{index}]"
-        if entry.get("window_target"):
-            if entry.get("key") or entry.get("values"):
-                problems.append(Problem(epath, "give either window_target or key/values, not both"))
-            kinds.add(WINDOW_TARGET_IDS)
-            if target_names is not None and entry["window_target"] not in target_names:
-                known = ", ".join(sorted(target_names)) or "none"
-                problems.append(Problem(f"{epath}.window_target",
-                                        f"unknown window target '{entry['window_target']}' (known: {known})"))
-            continue
-        key = entry.get("key")
-        if key not in (WINDOW_TARGET_IDS, INSTANCE_IDS):
-            problems.append(Problem(f"{epath}.key", f"task targets are window_target names, WindowTargetIds "
-                                                    f"or InstanceIds, not '{key}'"))
-        if not entry.get("values"):
-            problems.append(Problem(f"{epath}.values", "needs at least one value"))
-        kinds.add(key)
-        if key == INSTANCE_IDS and allow_unassociated_targets is False:
-            problems.append(Problem(f"{epath}.key", "InstanceIds in a task need allow_unassociated_targets: true "
-                                                    "on the window (otherwise use registered window targets)"))
-    if len(kinds) > 1:
-        problems.append(Problem(f"{path}.targets", "use window targets or InstanceIds, not both"))
-    window_target_count = sum(1 for e in entries if e.get("window_target")) + sum(
-        len(e.get("values") or []) for e in entries if e.get("key") == WINDOW_TARGET_IDS)
-    if window_target_count > 10:
-        problems.append(Problem(f"{path}.targets", f"a task can use at most 10 window targets ({window_target_count} given)"))
-    instance_count = sum(len(e.get("values") or []) for e in entries if e.get("key") == INSTANCE_IDS)
-    if instance_count > 50:
-        problems.append(Problem(f"{path}.targets", f"a task can name at most 50 instance IDs ({instance_count} given)"))
-    if entries:
-        for field in ("max_concurrency", "max_errors"):
-            if task.get(field) in (None, ""):
-                problems.append(Problem(f"{path}.{field}", "required for a task with targets"))
-    else:
-        if task_type == "RUN_COMMAND":
-            problems.append(Problem(f"{path}.targets", "RUN_COMMAND tasks need targets"))
-        for field in ("max_concurrency", "max_errors"):
-            if task.get(field) not in (None, ""):
-                problems.append(Problem(f"{path}.{field}",
-                                        "tasks without targets don't support it (AWS inserts a placeholder)"))
-    invocation = task.get("task_invocation_parameters") or {}
-    given = [k for k, v in invocation.items() if v]
-    expected = INVOCATION_KEY_FOR_TYPE.get(str(task_type))
-    for key in given:
-        if expected and key != expected:
-            problems.append(Problem(f"{path}.task_invocation_parameters.{key}",
-                                    f"only for task_type {key.upper()}; this task is {task_type} "
-                                    f"(use task_invocation_parameters.{expected})"))
-    run = invocation.get("run_command") if task_type == "RUN_COMMAND" else None
-    if run:
-        for text in _strings_in(run.get("parameters")):
-            for pseudo in RUN_COMMAND_FORBIDDEN_PSEUDO:
-                if pseudo in text:
-                    problems.append(Problem(f"{path}.task_invocation_parameters.run_command.parameters",
-                                            f"{pseudo} can't be used in Run Command tasks (only Automation, "
-                                            f"Lambda and Step Functions)"))
-    return problems
-
-
-def check_window_definition(window: Doc, known_target_names: t.Optional[t.Collection[str]] = None) -> t.List[Problem]:
-    """Rules across the window, its targets and its tasks (names, references).
-
-    ``known_target_names``: names of the window's existing targets, used when the definition
-    does not list its targets (they are then left as they are).
-    """
-    targets = window.get("targets") or []
-    tasks = window.get("tasks") or []
-    problems = value_problems(window)
-    problems += _named("window target", targets, "targets", "window_target_id", target_content)
-    problems += _named("task", tasks, "tasks", "window_task_id", task_content)
-    for index, target in enumerate(targets):
-        problems += check_target(target, f"targets[{index}]")
-    names = {tg["name"] for tg in targets if tg.get("name")}
-    if window.get("targets") is None and known_target_names is not None:
-        names = set(known_target_names)
-    allow = bool(window.get("allow_unassociated_targets"))
-    for index, task in enumerate(tasks):
-        problems += check_task(task, f"tasks[{index}]", names, allow)
-    return problems
+Doc = dict[str, t.Any]

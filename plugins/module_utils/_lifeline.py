@@ -19,13 +19,12 @@ the controller on purpose, so an async run is not stopped.
 from __future__ import annotations
 
 import os
-import typing as t
 
-Ancestor = t.Tuple[int, str]  # (pid, start time in clock ticks since boot)
+Ancestor = tuple[int, str]  # (pid, start time in clock ticks since boot)
 _PROC = "/proc"
 
 
-def _stat(pid: int) -> t.Optional[t.Tuple[int, str]]:
+def _stat(pid: int) -> tuple[int, str] | None:
     """(parent pid, start time) of a process, or None when it is gone or /proc is missing."""
     try:
         with open(f"{_PROC}/{pid}/stat", encoding="utf-8", errors="replace") as handle:
@@ -37,9 +36,9 @@ def _stat(pid: int) -> t.Optional[t.Tuple[int, str]]:
     return int(fields[1]), fields[19]
 
 
-def ancestors(pid: t.Optional[int] = None, limit: int = 64) -> t.List[Ancestor]:
+def ancestors(pid: int | None = None, limit: int = 64) -> list[Ancestor]:
     """The chain of ancestor processes of ``pid`` (this process by default), init excluded."""
-    chain: t.List[Ancestor] = []
+    chain: list[Ancestor] = []
     current = _stat(pid or os.getpid())
     while current is not None and current[0] > 1 and len(chain) < limit:
         parent = current[0]

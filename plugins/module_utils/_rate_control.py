@@ -18,20 +18,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sized
-from typing import Union
 
 MAX_CONCURRENCY_PATTERN = re.compile(r"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$")
 MAX_ERRORS_PATTERN = re.compile(r"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$")
 MAX_LENGTH = 7
-
-TargetCount = Union[int, Sized]
 
 
 class RateControlError(ValueError):
     """A MaxConcurrency or MaxErrors value that SSM would reject."""
 
 
-def _target_count(targets: TargetCount) -> int:
+def _target_count(targets: int | Sized) -> int:
     count = targets if isinstance(targets, int) else len(targets)
     if count < 0:
         raise RateControlError(f"target count must not be negative, got {count}")
@@ -69,7 +66,7 @@ def _floor_percentage(value: str, count: int) -> int:
     return (count * int(value[:-1])) // 100
 
 
-def resolve_max_concurrency(value: object, targets: TargetCount) -> int:
+def resolve_max_concurrency(value: object, targets: int | Sized) -> int:
     """Number of simultaneous invocations allowed for this many targets (at least 1)."""
     text = parse_max_concurrency(value)
     count = _target_count(targets)
@@ -78,7 +75,7 @@ def resolve_max_concurrency(value: object, targets: TargetCount) -> int:
     return int(text)
 
 
-def resolve_max_errors(value: object, targets: TargetCount) -> int:
+def resolve_max_errors(value: object, targets: int | Sized) -> int:
     """Error threshold E for this many targets: dispatch stops when error E+1 is received."""
     text = parse_max_errors(value)
     count = _target_count(targets)

@@ -5,12 +5,18 @@
 
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 
-"""The one place that talks to SSM for maintenance windows, targets and tasks.
+"""The one place that talks to SSM for maintenance windows, targets and tasks (the AWS layer).
 
-Each API wrapper is two lines under two decorators: the error handler outermost (turns botocore
-errors into ``AnsibleSSMError``, "does not exist" into a default), the retry inside it (SSM
-throttles with ``ThrottlingException``, which amazon.aws does not retry by default).  Paginated
-calls go through a decorated helper because paginators are not wrapped by the retrying client.
+Each read wrapper is a few lines under two decorators: the error handler outermost (turns
+botocore errors into ``AnsibleSSMError``, "does not exist" into a default), the retry inside it
+(SSM throttles with ``ThrottlingException``, which amazon.aws does not retry by default).
+Paginated calls go through a decorated helper because paginators are not wrapped by the
+retrying client.
+
+Writes are one table, ``WRITE_OPERATIONS``: operation name -> client method, the response member
+holding the new ID, whether the call takes a ClientToken, whether "does not exist" means done.
+``write(client, operation, request)`` sends any planned request (``_plan.Op``) through the same
+error handler and retry, so a new write operation is one table entry.
 """
 
 from __future__ import annotations
@@ -18,15 +24,16 @@ from __future__ import annotations
 import functools
 import typing as t
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-Doc = t.Dict[str, t.Any]
+Doc = dict[str, t.Any]
 
 # Writes are idempotent per request (a derived ClientToken on create) so retrying them is safe.
 THROTTLE_CODES = ["ThrottlingException", "TooManyUpdates"]
@@ -51,7 +58,7 @@ class _LazyModel(Mapping):
 
     def __init__(self, load: t.Callable[[], t.Mapping[str, t.Any]]) -> None:
         self._load = load
-        self._model: t.Optional[t.Mapping[str, t.Any]] = None
+        self._model: t.Mapping[str, t.Any] | None = None
 
     def _loaded(self) -> t.Mapping[str, t.Any]:
         if self._model is None:
@@ -95,7 +102,7 @@ def _file_model() -> t.Mapping[str, t.Any]:
 # ----------------------------------------------------------------------------- pagination
 
 @RETRY
-def _paginate(client, operation: str, result_key: str, **params) -> t.List[Doc]:
+def _paginate(client, operation: str, result_key: str, **params) -> list[Doc]:
     paginator = client.get_paginator(operation)
     pages = paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE}, **params)
     return pages.build_full_result().get(result_key, [])
@@ -104,12 +111,12 @@ def _paginate(client, operation: str, result_key: str, **params) -> t.List[Doc]:
 # ----------------------------------------------------------------------------- windows
 
 @SSMErrorHandler.list_error_handler("describe maintenance windows", [])
-def describe_windows(client, filters: t.Optional[t.List[Doc]] = None) -> t.List[Doc]:
+def describe_windows(client, filters: list[Doc] | None = None) -> list[Doc]:
     params = {"Filters": filters} if filters else {}
     return _paginate(client, "describe_maintenance_windows", "WindowIdentities", **params)
 
 
-def find_windows_by_name(client, name: str) -> t.List[Doc]:
+def find_windows_by_name(client, name: str) -> list[Doc]:
     """Windows whose name is exactly ``name`` (the API filter is not documented as exact)."""
     found = describe_windows(client, [{"Key": "Name", "Values": [name]}])
     return [w for w in found if w.get("Name") == name]
@@ -117,80 +124,29 @@ def find_windows_by_name(client, name: str) -> t.List[Doc]:
 
 @SSMErrorHandler.list_error_handler("get maintenance window")
 @RETRY
-def get_window(client, window_id: str) -> t.Optional[Doc]:
+def get_window(client, window_id: str) -> Doc | None:
     return client.get_maintenance_window(WindowId=window_id)
-
-
-@SSMErrorHandler.common_error_handler("create maintenance window")
-@RETRY
-def create_window(client, request: Doc) -> str:
-    return client.create_maintenance_window(**request)["WindowId"]
-
-
-@SSMErrorHandler.common_error_handler("update maintenance window")
-@RETRY
-def update_window(client, request: Doc) -> Doc:
-    return client.update_maintenance_window(**request)
-
-
-@SSMErrorHandler.deletion_error_handler("delete maintenance window")
-@RETRY
-def delete_window(client, window_id: str) -> bool:
-    client.delete_maintenance_window(WindowId=window_id)
-    return True
 
 
 @SSMErrorHandler.list_error_handler("list tags of maintenance window", {})
 @RETRY
-def list_window_tags(client, window_id: str) -> t.Dict[str, str]:
+def list_window_tags(client, window_id: str) -> dict[str, str]:
     tags = client.list_tags_for_resource(ResourceType="MaintenanceWindow", ResourceId=window_id)
     return boto3_tag_list_to_ansible_dict(tags.get("TagList", []))
-
-
-@SSMErrorHandler.common_error_handler("tag maintenance window")
-@RETRY
-def add_window_tags(client, window_id: str, tags: t.Dict[str, str]) -> None:
-    client.add_tags_to_resource(ResourceType="MaintenanceWindow", ResourceId=window_id,
-                                Tags=ansible_dict_to_boto3_tag_list(tags))
-
-
-@SSMErrorHandler.common_error_handler("untag maintenance window")
-@RETRY
-def remove_window_tags(client, window_id: str, keys: t.List[str]) -> None:
-    client.remove_tags_from_resource(ResourceType="MaintenanceWindow", ResourceId=window_id, TagKeys=keys)
 
 
 # ----------------------------------------------------------------------------- targets
 
 @SSMErrorHandler.list_error_handler("describe targets of maintenance window", [])
-def describe_targets(client, window_id: str, filters: t.Optional[t.List[Doc]] = None) -> t.List[Doc]:
+def describe_targets(client, window_id: str, filters: list[Doc] | None = None) -> list[Doc]:
     params = {"Filters": filters} if filters else {}
     return _paginate(client, "describe_maintenance_window_targets", "Targets", WindowId=window_id, **params)
-
-
-@SSMErrorHandler.common_error_handler("register maintenance window target")
-@RETRY
-def register_target(client, request: Doc) -> str:
-    return client.register_target_with_maintenance_window(**request)["WindowTargetId"]
-
-
-@SSMErrorHandler.common_error_handler("update maintenance window target")
-@RETRY
-def update_target(client, request: Doc) -> Doc:
-    return client.update_maintenance_window_target(**request)
-
-
-@SSMErrorHandler.deletion_error_handler("deregister maintenance window target")
-@RETRY
-def deregister_target(client, window_id: str, window_target_id: str, safe: bool) -> bool:
-    client.deregister_target_from_maintenance_window(WindowId=window_id, WindowTargetId=window_target_id, Safe=safe)
-    return True
 
 
 # ----------------------------------------------------------------------------- tasks
 
 @SSMErrorHandler.list_error_handler("describe tasks of maintenance window", [])
-def describe_tasks(client, window_id: str) -> t.List[Doc]:
+def describe_tasks(client, window_id: str) -> list[Doc]:
     return _paginate(client, "describe_maintenance_window_tasks", "Tasks", WindowId=window_id)
 
 
@@ -207,7 +163,7 @@ def _payload_as_text(task: Doc) -> Doc:
 
 @SSMErrorHandler.list_error_handler("get maintenance window task")
 @RETRY
-def get_task(client, window_id: str, window_task_id: str) -> t.Optional[Doc]:
+def get_task(client, window_id: str, window_task_id: str) -> Doc | None:
     return _payload_as_text(client.get_maintenance_window_task(WindowId=window_id, WindowTaskId=window_task_id))
 
 
@@ -218,20 +174,89 @@ def _payload_as_bytes(request: Doc) -> Doc:
     return request
 
 
-@SSMErrorHandler.common_error_handler("register maintenance window task")
-@RETRY
-def register_task(client, request: Doc) -> str:
-    return client.register_task_with_maintenance_window(**_payload_as_bytes(request))["WindowTaskId"]
+def window_tag_changes(current: t.Mapping[str, str], desired: t.Mapping[str, t.Any] | None,
+                       purge: bool) -> tuple[dict[str, str], list[str]]:
+    """(tags to set, keys to remove) by amazon.aws ``compare_aws_tags``; ``desired`` None leaves
+    the tags alone, ``aws:`` keys are never purged. Values are text: a null value is ""."""
+    if desired is None:
+        return {}, []
+    wanted = {str(k): "" if v is None else str(v) for k, v in desired.items()}
+    to_set, to_unset = compare_aws_tags(dict(current), wanted, purge_tags=purge)
+    return to_set, sorted(to_unset)
 
 
-@SSMErrorHandler.common_error_handler("update maintenance window task")
-@RETRY
-def update_task(client, request: Doc) -> Doc:
-    return client.update_maintenance_window_task(**_payload_as_bytes(request))
+# ----------------------------------------------------------------------------- writes
 
 
-@SSMErrorHandler.deletion_error_handler("deregister maintenance window task")
-@RETRY
-def deregister_task(client, window_id: str, window_task_id: str) -> bool:
-    client.deregister_task_from_maintenance_window(WindowId=window_id, WindowTaskId=window_task_id)
-    return True
+@dataclass(frozen=True)
+class WriteOperation:
+    """How one planned write is sent."""
+
+    method: str  # boto3 client method
+    action: str  # what failed, in an error message: "could not <action>"
+    new_id: str | None = None  # response member holding the created resource's ID
+    client_token: bool = False  # Create/Register: sent under a derived ClientToken
+    deletion: bool = False  # "does not exist" means the work is already done
+    payload_blob: bool = False  # task requests: the Lambda Payload travels as bytes
+    # Create/Register: whether the resource the call answered with exists (an old token's may not).
+    created_exists: t.Callable[[t.Any, Doc, str], bool] | None = None
+
+
+def _window_exists(client, _request: Doc, window_id: str) -> bool:
+    return get_window(client, window_id) is not None
+
+
+def _target_exists(client, request: Doc, window_target_id: str) -> bool:
+    return bool(describe_targets(client, request["WindowId"], [{"Key": "WindowTargetId", "Values": [window_target_id]}]))
+
+
+def _task_exists(client, request: Doc, window_task_id: str) -> bool:
+    return get_task(client, request["WindowId"], window_task_id) is not None
+
+
+WRITE_OPERATIONS: dict[str, WriteOperation] = {
+    "CreateMaintenanceWindow": WriteOperation("create_maintenance_window", "create maintenance window",
+                                              new_id="WindowId", client_token=True,
+                                              created_exists=_window_exists),
+    "UpdateMaintenanceWindow": WriteOperation("update_maintenance_window", "update maintenance window"),
+    "DeleteMaintenanceWindow": WriteOperation("delete_maintenance_window", "delete maintenance window", deletion=True),
+    "AddTagsToResource": WriteOperation("add_tags_to_resource", "tag maintenance window"),
+    "RemoveTagsFromResource": WriteOperation("remove_tags_from_resource", "untag maintenance window"),
+    "RegisterTargetWithMaintenanceWindow": WriteOperation("register_target_with_maintenance_window",
+                                                          "register maintenance window target",
+                                                          new_id="WindowTargetId", client_token=True,
+                                                          created_exists=_target_exists),
+    "UpdateMaintenanceWindowTarget": WriteOperation("update_maintenance_window_target",
+                                                    "update maintenance window target"),
+    "DeregisterTargetFromMaintenanceWindow": WriteOperation("deregister_target_from_maintenance_window",
+                                                            "deregister maintenance window target", deletion=True),
+    "RegisterTaskWithMaintenanceWindow": WriteOperation("register_task_with_maintenance_window",
+                                                        "register maintenance window task",
+                                                        new_id="WindowTaskId", client_token=True, payload_blob=True,
+                                                        created_exists=_task_exists),
+    "UpdateMaintenanceWindowTask": WriteOperation("update_maintenance_window_task", "update maintenance window task",
+                                                  payload_blob=True),
+    "DeregisterTaskFromMaintenanceWindow": WriteOperation("deregister_task_from_maintenance_window",
+                                                          "deregister maintenance window task", deletion=True),
+}
+
+
+def _writer(spec: WriteOperation) -> t.Callable[[t.Any, Doc], str | None]:
+    """The wrapper of one write: error handler outermost, retry inside (as for the reads)."""
+    handler = SSMErrorHandler.deletion_error_handler if spec.deletion else SSMErrorHandler.common_error_handler
+
+    @handler(spec.action)
+    @RETRY
+    def send(client, request: Doc) -> str | None:
+        response = getattr(client, spec.method)(**(_payload_as_bytes(request) if spec.payload_blob else request))
+        return response.get(spec.new_id) if spec.new_id else None
+
+    return send
+
+
+_WRITERS = {operation: _writer(spec) for operation, spec in WRITE_OPERATIONS.items()}
+
+
+def write(client, operation: str, request: Doc) -> str | None:
+    """Send one planned write; the new resource's ID for a Create/Register call, else None."""
+    return _WRITERS[operation](client, request) or None

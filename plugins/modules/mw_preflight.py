@@ -225,8 +225,8 @@ from ansible_collections.mwops.ssm.plugins.module_utils._converge import read_wi
 from ansible_collections.mwops.ssm.plugins.module_utils._modules import AnsibleSSMModule
 from ansible_collections.mwops.ssm.plugins.module_utils._modules import run_guarded
 from ansible_collections.mwops.ssm.plugins.module_utils._plan import DefinitionError
-from ansible_collections.mwops.ssm.plugins.module_utils._plan import plan_window
 from ansible_collections.mwops.ssm.plugins.module_utils._plan import state_document
+from ansible_collections.mwops.ssm.plugins.module_utils._plan_window import plan_window
 from ansible_collections.mwops.ssm.plugins.module_utils._preflight_estimate import load_history_dir
 from ansible_collections.mwops.ssm.plugins.module_utils._ssm_history import read_history
 
@@ -243,7 +243,7 @@ def windows_to_check(client, params) -> list[tuple[dict, dict | None]]:
     """(window in the vocabulary, the API's window or None): a validated definition, one deployed
     window, or all of them."""
     if params["definition"] is not None:
-        plan = plan_window(params["definition"], None, _ssm.service_model())
+        plan = plan_window(params["definition"], None, _ssm.service_model(), compare_tags=_ssm.window_tag_changes)
         if plan.problems:
             raise DefinitionError(plan.problems)
         return [(dict(plan.after, window_id=None), None)]

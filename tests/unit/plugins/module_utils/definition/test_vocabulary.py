@@ -192,33 +192,6 @@ def _paths(problems):
     return [p.path for p in problems]
 
 
-def test_definition_rules():
-    window = {
-        "name": "w-1", "allow_unassociated_targets": False,
-        "targets": [{"name": "web", "targets": [{"key": "tag:A", "values": ["x"]}]},
-                    {"name": "web", "targets": [{"key": "tag:A", "values": ["y"]}]},
-                    {"targets": [{"key": "tag:A", "values": ["z"]}]}],
-        "tasks": [{"name": "a", "task_type": "RUN_COMMAND", "task_arn": "X"},
-                  {"name": "b", "task_type": "AUTOMATION", "task_arn": "X", "targets": [{"window_target": "nope"}],
-                   "max_concurrency": "1", "max_errors": "0"},
-                  {"name": "c", "task_type": "AUTOMATION", "task_arn": "X", "max_errors": "1",
-                   "task_invocation_parameters": {"run_command": {"comment": "x"}}},
-                  {"name": "d", "task_type": "RUN_COMMAND", "task_arn": "X",
-                   "targets": [{"key": "InstanceIds", "values": ["i-1"]}], "max_concurrency": "1",
-                   "max_errors": "0",
-                   "task_invocation_parameters": {"run_command": {"parameters": {"x": "{{TARGET_ID}}"}}}}],
-    }
-    paths = _paths(d.check_window_definition(window))
-    assert "targets[1].name" in paths  # duplicate name
-    assert not any(x.startswith("targets[2]") for x in paths)  # unnamed: identified by its content
-    assert "tasks[0].targets" in paths  # RUN_COMMAND needs targets
-    assert "tasks[1].targets[0].window_target" in paths
-    assert "tasks[2].max_errors" in paths
-    assert "tasks[2].task_invocation_parameters.run_command" in paths
-    assert "tasks[3].targets[0].key" in paths  # InstanceIds without allow_unassociated_targets
-    assert "tasks[3].task_invocation_parameters.run_command.parameters" in paths
-
-
 def test_match_by_identity_reports_duplicate_names_with_ids():
     current = [{"name": "x", "window_task_id": "1"}, {"name": "x", "window_task_id": "2"},
                {"name": "y", "window_task_id": "3"}]

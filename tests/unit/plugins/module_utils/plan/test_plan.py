@@ -8,6 +8,10 @@ import botocore.loaders
 import pytest
 
 from ansible_collections.mwops.ssm.plugins.module_utils import _plan as p
+from ansible_collections.mwops.ssm.plugins.module_utils import _plan_window
+from ansible_collections.mwops.ssm.plugins.module_utils import _ssm
+from ansible_collections.mwops.ssm.plugins.module_utils._plan_target import plan_target
+from ansible_collections.mwops.ssm.plugins.module_utils._plan_task import plan_task
 
 MODEL = botocore.loaders.create_loader().load_service_model("ssm", "service-2")
 WID = "mw-0123456789abcdef0"
@@ -15,6 +19,11 @@ WEB = "11111111-1111-4111-8111-111111111111"
 DB = "22222222-2222-4222-8222-222222222222"
 PATCH = "33333333-3333-4333-8333-333333333333"
 LAM = "44444444-4444-4444-8444-444444444444"
+
+
+def plan_window(desired, st, model, **options):
+    """The window plan with the AWS layer's tag comparison, as ``_converge`` calls it."""
+    return _plan_window.plan_window(desired, st, model, compare_tags=_ssm.window_tag_changes, **options)
 
 
 def state() -> p.WindowState:
@@ -55,7 +64,7 @@ def ops(plan):
 
 
 def test_state_document_round_trip_is_a_no_op():
-    plan = p.plan_window(definition(), state(), MODEL)
+    plan = plan_window(definition(), state(), MODEL)
     assert ops(plan) == [] and plan.changed_fields == []
 
 
@@ -74,7 +83,7 @@ def test_user_spelling_round_trip_is_a_no_op():
                    "task_invocation_parameters": {"run_command": {"parameters": {"Operation": "Install"},
                                                                   "timeout_seconds": "600"}}}],
     }
-    plan = p.plan_window(desired, state(), MODEL)
+    plan = plan_window(desired, state(), MODEL)
     assert ops(plan) == [], plan.changed_fields
 
 
@@ -94,7 +103,7 @@ def test_user_spelling_round_trip_is_a_no_op():
 def test_each_kind_of_update_is_one_in_place_call(change, expected_ops, field):
     desired = definition()
     change(desired)
-    plan = p.plan_window(desired, state(), MODEL)
+    plan = plan_window(desired, state(), MODEL)
     assert ops(plan) == expected_ops
     assert field in plan.changed_fields
 
@@ -102,14 +111,14 @@ def test_each_kind_of_update_is_one_in_place_call(change, expected_ops, field):
 def test_aws_tags_are_never_purged():
     desired = definition()
     desired["tags"] = {}
-    plan = p.plan_window(desired, state(), MODEL)
+    plan = plan_window(desired, state(), MODEL)
     assert plan.ops[0].request["TagKeys"] == ["Env"]
 
 
 def test_task_update_resends_everything():
     desired = definition()
     desired["tasks"][1]["priority"] = 5
-    request = p.plan_window(desired, state(), MODEL).ops[0].request
+    request = plan_window(desired, state(), MODEL).ops[0].request
     assert request["Replace"] is True and request["WindowTaskId"] == PATCH
     assert request["TaskInvocationParameters"]["RunCommand"]["Parameters"] == {"Operation": ["Install"]}
     assert request["Targets"] == [{"Key": "WindowTargetIds", "Values": sorted([WEB, DB])}]
@@ -119,7 +128,7 @@ def test_resource_type_change_registers_updates_task_then_deregisters():
     desired = definition()
     desired["targets"][1] = {"name": "web", "resource_type": "RESOURCE_GROUP",
                              "targets": [{"key": "resource-groups:Name", "values": ["rg"]}]}
-    plan = p.plan_window(desired, state(), MODEL)
+    plan = plan_window(desired, state(), MODEL)
     assert ops(plan) == ["RegisterTargetWithMaintenanceWindow", "UpdateMaintenanceWindowTask",
                          "DeregisterTargetFromMaintenanceWindow"]
     new_id = plan.ops[0].result_id
@@ -130,15 +139,15 @@ def test_removing_a_target_in_use_fails_before_any_write_and_names_the_task():
     desired = definition()
     desired["targets"] = [t for t in desired["targets"] if t["name"] != "dbs"]
     desired["tasks"][1]["targets"] = [{"window_target": "web"}]
-    assert ops(p.plan_window(desired, state(), MODEL)) == ["UpdateMaintenanceWindowTask",
-                                                           "DeregisterTargetFromMaintenanceWindow"]
+    assert ops(plan_window(desired, state(), MODEL)) == ["UpdateMaintenanceWindowTask",
+                                                         "DeregisterTargetFromMaintenanceWindow"]
     desired = definition()
     desired["targets"] = [t for t in desired["targets"] if t["name"] != "dbs"]
     desired["tasks"][1]["targets"] = [{"window_target": "web"}, {"key": "WindowTargetIds", "values": [DB]}]
     with pytest.raises(p.DefinitionError) as err:
-        p.plan_window(desired, state(), MODEL)
+        plan_window(desired, state(), MODEL)
     assert "patch" in str(err.value) and DB in str(err.value)
-    plan = p.plan_window(desired, state(), MODEL, force=True)
+    plan = plan_window(desired, state(), MODEL, force=True)
     assert plan.ops[-1].request["Safe"] is False
 
 
@@ -146,7 +155,7 @@ def test_purge_false_keeps_unlisted_targets_and_tasks():
     desired = definition()
     desired["targets"] = desired["targets"][:1]
     desired["tasks"] = desired["tasks"][:1]
-    plan = p.plan_window(desired, state(), MODEL, purge_targets=False, purge_tasks=False)
+    plan = plan_window(desired, state(), MODEL, purge_targets=False, purge_tasks=False)
     assert ops(plan) == []
 
 
@@ -158,7 +167,7 @@ def test_create_plan_uses_placeholders_and_disables_after_create():
     for item in desired["targets"] + desired["tasks"]:
         item.pop("window_target_id", None)
         item.pop("window_task_id", None)
-    plan = p.plan_window(desired, None, MODEL)
+    plan = plan_window(desired, None, MODEL)
     assert ops(plan)[:2] == ["CreateMaintenanceWindow", "UpdateMaintenanceWindow"]
     assert all(op.request.get("WindowId", p.NEW_WINDOW_ID) == p.NEW_WINDOW_ID for op in plan.ops[1:]
                if "WindowId" in op.request)
@@ -173,23 +182,23 @@ def test_invalid_definition_names_fields_and_plans_nothing():
     desired["tasks"][0]["task_invocation_parameters"]["lambda"]["qualifier"] = ""
     desired["targets"][0]["targets"][0]["values"] = ["i-%d" % n for n in range(51)]
     with pytest.raises(p.DefinitionError) as err:
-        p.plan_window(desired, state(), MODEL)
+        plan_window(desired, state(), MODEL)
     paths = [x.path for x in err.value.problems]
     assert "cutoff" in paths and "tasks[1].max_concurrency" in paths
     assert any(x.startswith("targets[0].targets") for x in paths)
 
 
 def test_delete_plan():
-    plan = p.plan_window(None, state(), MODEL)
+    plan = plan_window(None, state(), MODEL)
     assert ops(plan) == ["DeleteMaintenanceWindow"] and plan.after is None
-    assert p.plan_window(None, None, MODEL).ops == []
+    assert plan_window(None, None, MODEL).ops == []
 
 
 def test_mw_target_plan_absent_in_use():
     with pytest.raises(p.DefinitionError) as err:
-        p.plan_target({"name": "web"}, False, state(), MODEL)
+        plan_target({"name": "web"}, False, state(), MODEL)
     assert "patch" in str(err.value)
-    assert ops(p.plan_target({"name": "web"}, False, state(), MODEL, force=True)) == [
+    assert ops(plan_target({"name": "web"}, False, state(), MODEL, force=True)) == [
         "DeregisterTargetFromMaintenanceWindow"]
 
 
@@ -200,7 +209,7 @@ def test_mw_task_plan_no_op_and_update():
                "targets": [{"window_target": "web"}, {"window_target": "dbs"}], "max_concurrency": "10%",
                "max_errors": "1", "task_invocation_parameters": {"run_command": {
                    "parameters": {"Operation": ["Install"]}, "timeout_seconds": 600}}}
-    assert ops(p.plan_task(desired, True, st, [current], MODEL)) == []
+    assert ops(plan_task(desired, True, st, [current], MODEL)) == []
     desired["max_errors"] = "2"
-    plan = p.plan_task(desired, True, st, [current], MODEL)
+    plan = plan_task(desired, True, st, [current], MODEL)
     assert ops(plan) == ["UpdateMaintenanceWindowTask"] and plan.changed_fields == ["max_errors"]

@@ -10,12 +10,13 @@ import botocore.loaders
 import pytest
 
 from ansible_collections.mwops.ssm.plugins.module_utils import _definition as d
+from ansible_collections.mwops.ssm.plugins.module_utils import _definition_rules as rules
 from ansible_collections.mwops.ssm.plugins.module_utils import _lifeline
 from ansible_collections.mwops.ssm.plugins.module_utils import _plan as p
 from ansible_collections.mwops.ssm.plugins.module_utils import _schedule
 from ansible_collections.mwops.ssm.plugins.module_utils import _ssm_rules
 
-from .test__plan import DB, LAM, PATCH, WEB, WID, definition, ops, state
+from ..plan.test_plan import DB, LAM, PATCH, WEB, WID, definition, ops, plan_target, plan_task, plan_window, state
 
 MODEL = botocore.loaders.create_loader().load_service_model("ssm", "service-2")
 SLR = "arn:aws:iam::123456789012:role/aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM"
@@ -30,21 +31,21 @@ def _paths(problems):
 
 @pytest.mark.parametrize("value", [{"Install": True}, [{"x": 1}], [["a"]]])
 def test_parameter_values_that_are_not_strings_are_refused(value):
-    problems = d.parameter_problems({"Operation": value}, "parameters")
+    problems = rules.parameter_problems({"Operation": value}, "parameters")
     assert _paths(problems) == ["parameters['Operation']"]
     assert "string" in problems[0].message
 
 
 @pytest.mark.parametrize("value", ["Install", ["echo a", "echo b"], 3, True, [1, "x"], None])
 def test_scalar_parameter_values_are_accepted(value):
-    assert d.parameter_problems({"p": value}, "parameters") == []
+    assert rules.parameter_problems({"p": value}, "parameters") == []
 
 
 def test_aws_tag_keys_are_refused_unless_aws_set_them_already():
-    assert _paths(d.tag_problems({"aws:owner": "me", "Team": "a"}, {})) == ["tags['aws:owner']"]
-    assert _paths(d.tag_problems({"AWS:x": "1"}, {})) == ["tags['AWS:x']"]
+    assert _paths(rules.tag_problems({"aws:owner": "me", "Team": "a"}, {})) == ["tags['aws:owner']"]
+    assert _paths(rules.tag_problems({"AWS:x": "1"}, {})) == ["tags['AWS:x']"]
     # Read back from maintenance_window_info and fed in again: nothing would be written.
-    assert d.tag_problems({"aws:cloudformation:stack-name": "s"}, {"aws:cloudformation:stack-name": "s"}) == []
+    assert rules.tag_problems({"aws:cloudformation:stack-name": "s"}, {"aws:cloudformation:stack-name": "s"}) == []
 
 
 @pytest.mark.parametrize("zone", ["localtime", "posix/Europe/Berlin", "right/UTC", "Factory", "posixrules",
@@ -74,7 +75,7 @@ def test_empty_strings_and_booleans_for_integers_are_refused_by_field():
               "tasks": [{"name": "t-1", "priority": True, "task_arn": "",
                          "task_invocation_parameters": {"run_command": {"timeout_seconds": False,
                                                                         "parameters": {"x": ""}}}}]}
-    paths = _paths(d.value_problems(window))
+    paths = _paths(rules.value_problems(window))
     assert sorted(paths) == sorted([
         "description", "duration", "schedule_offset", "targets[0].targets[0].values[1]", "tasks[0].priority",
         "tasks[0].task_arn", "tasks[0].task_invocation_parameters.run_command.timeout_seconds"])
@@ -86,7 +87,7 @@ def test_schedule_offset_zero_reaches_the_range_rule():
     desired["schedule"] = "cron(0 2 ? * TUE#2 *)"
     desired["schedule_offset"] = 0
     with pytest.raises(p.DefinitionError) as err:
-        p.plan_window(desired, state(), MODEL)
+        plan_window(desired, state(), MODEL)
     assert [(x.path, "at least 1" in x.message) for x in err.value.problems] == [("schedule_offset", True)]
 
 
@@ -106,7 +107,7 @@ def test_service_linked_role_is_no_role_on_both_sides():
     assert d.normalize_task({"name": "t-1", "service_role_arn": SLR}).get("service_role_arn") is None
     desired = definition()
     desired["tasks"][1]["service_role_arn"] = SLR  # patch: AWS reports the service-linked role
-    plan = p.plan_window(desired, state(), MODEL)
+    plan = plan_window(desired, state(), MODEL)
     assert ops(plan) == [] and plan.changed_fields == []
 
 
@@ -116,9 +117,9 @@ def test_unnamed_targets_and_tasks_are_matched_by_content():
                            "ResourceType": "INSTANCE", "Targets": [{"Key": "tag:Role", "Values": ["x"]}]})
     desired = definition()
     desired["targets"].append({"targets": [{"key": "tag:Role", "values": ["x"]}]})
-    assert ops(p.plan_window(desired, st, MODEL)) == []
+    assert ops(plan_window(desired, st, MODEL)) == []
     desired["targets"][-1]["targets"][0]["values"] = ["y"]
-    plan = p.plan_window(desired, st, MODEL)
+    plan = plan_window(desired, st, MODEL)
     assert ops(plan) == ["RegisterTargetWithMaintenanceWindow", "DeregisterTargetFromMaintenanceWindow"]
 
 
@@ -126,11 +127,11 @@ def test_check_mode_plans_against_a_predicted_window():
     predicted = p.WindowState(api_window={"WindowId": p.NEW_WINDOW_ID, "Name": "new"}, predicted=True)
     task = {"name": "patch", "task_type": "RUN_COMMAND", "task_arn": "AWS-RunPatchBaseline",
             "targets": [{"window_target": "web"}], "max_concurrency": "1", "max_errors": "0"}
-    plan = p.plan_task(task, True, predicted, [], MODEL, unknown_targets_ok=True)
+    plan = plan_task(task, True, predicted, [], MODEL, unknown_targets_ok=True)
     assert ops(plan) == ["RegisterTaskWithMaintenanceWindow"] and plan.changed_fields == ["registered"]
     assert plan.after["targets"] == [{"window_target": "web"}] and plan.after["window_task_id"] is None
     with pytest.raises(p.DefinitionError):  # outside check mode an unknown window target stays an error
-        p.plan_task(task, True, predicted, [], MODEL)
+        plan_task(task, True, predicted, [], MODEL)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ def test_an_unknown_id_is_a_problem_never_a_registration():
     desired["tasks"][0]["window_task_id"] = "99999999-9999-4999-8999-999999999999"
     desired["targets"][0]["window_target_id"] = "88888888-8888-4888-8888-888888888888"
     with pytest.raises(p.DefinitionError) as err:
-        p.plan_window(desired, state(), MODEL)
+        plan_window(desired, state(), MODEL)
     messages = {x.path: x.message for x in err.value.problems}
     assert "no task with ID 99999999" in messages["tasks[0].window_task_id"]
     assert "no window target with ID 88888888" in messages["targets[0].window_target_id"]
@@ -151,16 +152,16 @@ def test_a_name_that_contradicts_the_id_is_refused():
     desired = definition()
     desired["targets"][0]["name"] = "other"
     with pytest.raises(p.DefinitionError) as err:
-        p.plan_window(desired, state(), MODEL)
+        plan_window(desired, state(), MODEL)
     assert any(x.path == "targets[0].name" and "must agree" in x.message for x in err.value.problems)
     with pytest.raises(p.DefinitionError):
-        p.plan_target({"name": "web", "window_target_id": DB}, False, state(), MODEL)
+        plan_target({"name": "web", "window_target_id": DB}, False, state(), MODEL)
     with pytest.raises(p.DefinitionError):
-        p.plan_task({"name": "lam", "window_task_id": PATCH}, False, state(), [state().api_tasks[0]], MODEL)
+        plan_task({"name": "lam", "window_task_id": PATCH}, False, state(), [state().api_tasks[0]], MODEL)
 
 
 def test_absent_with_an_id_that_is_gone_is_a_no_op():
-    plan = p.plan_target({"window_target_id": "88888888-8888-4888-8888-888888888888"}, False, state(), MODEL)
+    plan = plan_target({"window_target_id": "88888888-8888-4888-8888-888888888888"}, False, state(), MODEL)
     assert plan.ops == [] and plan.problems == []
 
 
@@ -177,7 +178,7 @@ def test_crash_state_of_a_resource_type_change_is_repaired():
     desired["targets"][1] = next(dict(t) for t in definition()["targets"] if t["name"] == "dbs")
     for task in desired["tasks"]:
         task.pop("window_task_id", None)
-    plan = p.plan_window(desired, st, MODEL)
+    plan = plan_window(desired, st, MODEL)
     # The task moves to the kept target before the old one goes; nothing is registered again.
     assert ops(plan) == ["UpdateMaintenanceWindowTask", "DeregisterTargetFromMaintenanceWindow"]
     assert plan.ops[-1].request["WindowTargetId"] == WEB
@@ -188,7 +189,7 @@ def test_duplicates_are_kept_by_content_then_by_use_else_named():
     a = {"name": "x", "window_target_id": "a", "resource_type": "INSTANCE", "targets": [{"key": "tag:A", "values": ["1"]}]}
     b = dict(a, window_target_id="b", targets=[{"key": "tag:A", "values": ["2"]}])
     want = {"name": "x", "resource_type": "INSTANCE", "targets": [{"key": "tag:A", "values": ["2"]}]}
-    same = p._same_target  # pylint: disable=protected-access
+    same = p.same_target
     by_content = d.match_by_identity([want], [a, b], "window_target_id", "window target", same)
     assert by_content.pairs[0][1] is b and by_content.extras == [a] and by_content.problems == []
     other = dict(want, targets=[{"key": "tag:A", "values": ["3"]}])
@@ -201,15 +202,15 @@ def test_duplicates_are_kept_by_content_then_by_use_else_named():
 
 def test_replacements_register_before_they_deregister():
     st = state()
-    plan = p.plan_target({"name": "web", "resource_type": "RESOURCE_GROUP",
-                          "targets": [{"key": "resource-groups:Name", "values": ["grp"]}]}, True,
-                         p.WindowState(api_window=st.api_window, api_targets=st.api_targets), MODEL)
+    plan = plan_target({"name": "web", "resource_type": "RESOURCE_GROUP",
+                        "targets": [{"key": "resource-groups:Name", "values": ["grp"]}]}, True,
+                       p.WindowState(api_window=st.api_window, api_targets=st.api_targets), MODEL)
     assert ops(plan) == ["RegisterTargetWithMaintenanceWindow", "DeregisterTargetFromMaintenanceWindow"]
     desired = definition()
     lam = next(t for t in desired["tasks"] if t["name"] == "lam")
     lam.update(task_type="STEP_FUNCTIONS", task_arn="arn:aws:states:us-east-1:1:stateMachine:m",
                task_invocation_parameters=None)
-    plan = p.plan_window(desired, st, MODEL)
+    plan = plan_window(desired, st, MODEL)
     assert ops(plan) == ["RegisterTaskWithMaintenanceWindow", "DeregisterTaskFromMaintenanceWindow"]
     assert plan.ops[1].request["WindowTaskId"] == LAM
 
@@ -239,7 +240,7 @@ def test_every_creation_carries_a_token_seed():
     for item in desired["targets"] + desired["tasks"]:
         item.pop("window_target_id", None)
         item.pop("window_task_id", None)
-    plan = p.plan_window(desired, None, MODEL)
+    plan = plan_window(desired, None, MODEL)
     creates = [op for op in plan.ops if op.operation.startswith(("Create", "Register"))]
     assert creates and all(op.token_seed for op in creates)
     assert {op.token_seed["identity"] for op in creates} == {"brand-new", "web", "dbs", "patch", "lam"}
