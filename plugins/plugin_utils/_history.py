@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.mwops.ssm.plugins.module_utils._execution_schema import SCHEMA
+from ansible_collections.mwops.ssm.plugins.module_utils._schedule_parse import parse_instant
 
 RETENTION_DAYS = 30
 MIN_RETENTION_DAYS = 1
@@ -46,7 +47,8 @@ class UnsafeDirectoryError(RuntimeError):
 
 
 def parse_iso(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    """Epoch seconds of an ISO-8601 instant of the history (the schedule core's one parser)."""
+    return parse_instant(text).timestamp()
 
 
 def safe_name(text: str) -> str:
