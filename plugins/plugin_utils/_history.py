@@ -66,16 +66,7 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
     (left by an older version) is tightened to 0700.
     """
     path = Path(path)
-    missing = []
-    probe = path
-    while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
-        missing.append(probe)
-        probe = probe.parent
-    for directory in reversed(missing):
-        try:
-            os.mkdir(directory, 0o700)
-        except FileExistsError:
-            pass
+    _make_missing(path)
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
         raise UnsafeDirectoryError(f"{path} must be a directory, not a symlink or a file")
@@ -91,14 +82,19 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
 
 def _make_parents(path: Path) -> None:
     """Missing parent directories of a file we write, created 0700."""
+    _make_missing(path.parent)
+
+
+def _make_missing(directory: Path) -> None:
+    """``directory`` and its missing parents, created 0700 (never through a symlink)."""
     missing = []
-    probe = path.parent
-    while not probe.exists() and probe != probe.parent:
+    probe = directory
+    while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
         missing.append(probe)
         probe = probe.parent
-    for directory in reversed(missing):
+    for created in reversed(missing):
         try:
-            os.mkdir(directory, 0o700)
+            os.mkdir(created, 0o700)
         except FileExistsError:
             pass
 

@@ -23,13 +23,13 @@ import io
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ansible_collections.mwops.ssm.plugins.module_utils import _execution_schema as schema
+from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
 
 REPORT_SCHEMA = "mwops.ssm/evidence-report/1"
 FORMATS = ("markdown", "csv", "json", "html")
@@ -294,15 +294,7 @@ def _write_private(path: Path, text: str) -> bool:
     if path.exists() and path.read_text(encoding="utf-8", errors="replace") == text:
         os.chmod(path, 0o600)
         return False
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp makes it 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    history.write_text_atomic(path, text)  # mkstemp makes it 0600
     return True
 
 
