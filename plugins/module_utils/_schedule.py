@@ -164,7 +164,6 @@ class _ZoneClock:
 # Occurrences
 
 
-
 def occurrences(spec: WindowSchedule, after: datetime, count: int) -> list[Occurrence]:
     """The next ``count`` window openings strictly after ``after`` (fewer when the schedule ends)."""
     result: list[Occurrence] = []

@@ -47,7 +47,6 @@ class TargetGroup:
     owner_information: str | None = None  # the window target's, for the history and the report
 
 
-
 def local_uuid(*parts: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, "/".join(parts)))
 
@@ -121,7 +120,7 @@ def resolve_filters(filters: list[tuple[str, list[str]]], hosts: Sequence[Invent
 
 
 def resolve_window_targets(window: Mapping[str, Any], hosts: Sequence[InventoryHost], group_names: set[str],
-                    problems: list[str]) -> dict[str, TargetGroup]:
+                           problems: list[str]) -> dict[str, TargetGroup]:
     resolved: dict[str, TargetGroup] = {}
     for target in window.get("targets") or []:
         name = target.get("name") if isinstance(target, Mapping) else None
@@ -152,7 +151,7 @@ def resolve_window_targets(window: Mapping[str, Any], hosts: Sequence[InventoryH
 
 
 def resolve_task_groups(task: Mapping[str, Any], window_name: str, window_targets: dict[str, TargetGroup],
-                 hosts: Sequence[InventoryHost], group_names: set[str]) -> tuple[list[TargetGroup], list[str]]:
+                        hosts: Sequence[InventoryHost], group_names: set[str]) -> tuple[list[TargetGroup], list[str]]:
     groups: list[TargetGroup] = []
     problems: list[str] = []
     for entry in task.get("targets") or []:

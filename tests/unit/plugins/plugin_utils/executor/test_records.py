@@ -64,8 +64,8 @@ def test_window_record_and_summary():
     plan = ExecutionPlan("win", "mw-0123456789abcdef0", 7200.0, 3600.0, (run_state().spec,))
     task = records.task_record(run_state(end=102.0), EVENTS, False, False, True)
     window = records.window_record(plan, "e-1", 0.0, 3600.0, 50, core.FAILED, "1 task failed.", [task])
-    assert (window["last_task_start_time"], window["window_end_time"]) == ("1970-01-01T01:00:00.000000Z",
-                                                                          "1970-01-01T02:00:00.000000Z")
+    ends = (window["last_task_start_time"], window["window_end_time"])
+    assert ends == ("1970-01-01T01:00:00.000000Z", "1970-01-01T02:00:00.000000Z")
     table = records.summary_table(window, Path("/h/win.json")).splitlines()
     assert table[0] == "window win execution e-1: FAILED (1 task failed.)"
     assert table[2].split() == ["1", "patch", "FAILED", "3", "0", "1", "2", "1/0"]
