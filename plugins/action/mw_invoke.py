@@ -26,14 +26,13 @@ from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_documents impo
     wants_reboot,
 )
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_children import GATE_SPEC_ENV, engine_alive
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_gate import GateSpec, GateSpecError, read_gate_spec
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_ledger import TaskLedger
 
 DEFAULT_BOOT_ID_COMMAND = "cat /proc/sys/kernel/random/boot_id"
 DEFAULT_REBOOT_COMMAND = 'shutdown -r now "mwops.ssm maintenance window reboot" || reboot'
 DEFAULT_REBOOT_TIMEOUT = 600
 DEFAULT_REBOOT_POLL = 5.0
-# coreutils timeout exits 124 after SIGTERM, 137 after the SIGKILL that follows the grace period.
-TIMEOUT_EXIT_CODES = (124, 137)
 BARRIER_POLL_SECONDS = 0.05
 
 
@@ -49,7 +48,7 @@ def _module_output(res: dict[str, Any]) -> str:
     return json.dumps(shown, indent=2, sort_keys=True, default=str)
 
 
-def _wait_for_barrier(spec: dict[str, Any]) -> bool:
+def _wait_for_barrier(spec: GateSpec) -> bool:
     """Block until the engine lets this task start (True) or decides it never will (False).
 
     The engine launches a priority's child runs while the previous priority still runs, so
@@ -58,21 +57,23 @@ def _wait_for_barrier(spec: dict[str, Any]) -> bool:
     """
     while True:
         try:
-            with open(spec["barrier"], encoding="utf-8") as fh:
-                return bool(json.load(fh)["go"]) and engine_alive(spec["engine_lock"])
+            with open(spec.barrier, encoding="utf-8") as fh:
+                return bool(json.load(fh)["go"]) and engine_alive(spec.engine_lock)
         except (OSError, ValueError, KeyError):
-            if not engine_alive(spec["engine_lock"]):
+            if not engine_alive(spec.engine_lock):
                 return False
             time.sleep(BARRIER_POLL_SECONDS)
 
 
-def _load_spec() -> dict[str, Any]:
-    """The engine's JSON spec for this child run; the playbook itself names nothing."""
+def _load_spec() -> GateSpec:
+    """The engine's gate spec for this child run; the playbook itself names nothing."""
     path = os.environ.get(GATE_SPEC_ENV)
     if not path:
         raise AnsibleActionFail("mwops.ssm.mw_invoke runs only in the child runs that mwops.ssm.mw_run starts.")
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+    try:
+        return read_gate_spec(path)
+    except (OSError, GateSpecError) as exc:
+        raise AnsibleActionFail(f"mwops.ssm.mw_invoke cannot read its gate spec: {to_text(exc)}") from None
 
 
 class ActionModule(ActionBase):
@@ -94,14 +95,14 @@ class ActionModule(ActionBase):
         if not _wait_for_barrier(spec):
             return {**result, "skipped": True, "changed": False, "mw_status": core.CANCELLED,
                     "msg": "Not started: the window's cutoff passed before this task's priority became eligible."}
-        if not engine_alive(spec["engine_lock"]):  # checked at every admission: no orphan starts work
+        if not engine_alive(spec.engine_lock):  # checked at every admission: no orphan starts work
             return {**result, "skipped": True, "changed": False, "mw_status": core.CANCELLED,
                     "msg": "Not started: the mwops.ssm executor that started this run is gone."}
-        ledger = TaskLedger(spec["ledger"])
+        ledger = TaskLedger(spec.ledger)
         invocation_id = str(uuid.uuid4())
-        refusal = ledger.admit(host, invocation_id, int(spec["max_errors"]), spec.get("cancel_at"), time.time())
+        refusal = ledger.admit(host, invocation_id, int(spec.max_errors), spec.cancel_at, time.time())
         if refusal is not None:
-            msg = core.NOT_STARTED_DETAILS[refusal].format(max_errors=spec["max_errors"])
+            msg = core.NOT_STARTED_DETAILS[refusal].format(max_errors=spec.max_errors)
             return {**result, "skipped": True, "changed": False, "msg": msg, "mw_status": core.CANCELLED}
 
         record: dict[str, Any] = {"outcome": core.OUTCOME_FAILED, "status_details": "Failed: interrupted.",
@@ -109,7 +110,7 @@ class ActionModule(ActionBase):
         start = time.time()
         try:
             invocation = self._invocation(spec, host, invocation_id, task_vars)
-            record.update(self._execute(invocation, task_vars, start, spec.get("cancel_at")))
+            record.update(self._execute(invocation, task_vars, start, spec.cancel_at))
         except DocumentError as exc:  # e.g. an unsafe pseudo parameter value: nothing was run
             record.update(status_details=f"Failed: {exc}.")
         except AnsibleConnectionFailure as exc:
@@ -117,11 +118,9 @@ class ActionModule(ActionBase):
                           status_details=f"Undeliverable: {to_text(exc)} (not counted toward MaxErrors).")
         except BaseException as exc:  # recorded below, before this worker exits; then re-raised
             if _is_task_timeout(exc):
-                cancel_at = spec.get("cancel_at")
-                at_cutoff = cancel_at is not None and time.time() >= float(cancel_at) - 1.5
-                record.update(outcome=core.OUTCOME_TIMED_OUT, cancelled_at_cutoff=at_cutoff,
-                              status_details="Cancelled at the window's cutoff (CANCEL_TASK)." if at_cutoff
-                              else "Timed out.")
+                timed_out = core.classify_task_timeout(time.time(), spec.cancel_at)
+                record.update(outcome=timed_out.outcome, status_details=timed_out.status_details,
+                              cancelled_at_cutoff=timed_out.cancelled_at_cutoff)
             else:
                 record.update(status_details=f"Failed: {type(exc).__name__}: {to_text(exc)}")
             raise
@@ -134,14 +133,14 @@ class ActionModule(ActionBase):
 
     # ------------------------------------------------------------------ helpers
 
-    def _add_host(self, spec: dict[str, Any], index: int, task_vars: dict[str, Any]) -> dict[str, Any]:
+    def _add_host(self, spec: GateSpec, index: int, task_vars: dict[str, Any]) -> dict[str, Any]:
         """Put target ``index`` into its group of this child run (the plays target groups, not names)."""
         if not _wait_for_barrier(spec):
             return {"skipped": True, "changed": False, "msg": "Not started."}
-        host, group = spec["hosts"][index], spec["groups"][index]
+        host, group = spec.hosts[index], spec.groups[index]
         if host not in (task_vars.get("groups") or {}).get("all", []):
             return {"failed": True, "msg": f"Target {host!r} is no longer in the inventory of this run."}
-        msg = f"Target {index + 1} of {len(spec['hosts'])} added."
+        msg = f"Target {index + 1} of {len(spec.hosts)} added."
         if callable(getattr(self, "add_host", None)):
             # ansible-core 2.21 adds hosts through ActionBase.add_host; it no longer reads the
             # add_host key of a result (which older cores need).
@@ -149,16 +148,12 @@ class ActionModule(ActionBase):
             return {"changed": True, "msg": msg}
         return {"changed": True, "add_host": {"host_name": host, "groups": [group], "host_vars": {}}, "msg": msg}
 
-    def _invocation(self, spec: dict[str, Any], host: str, invocation_id: str,
+    def _invocation(self, spec: GateSpec, host: str, invocation_id: str,
                     task_vars: dict[str, Any]) -> Invocation:
-        target = spec.get("targets", {}).get(host, {})
-        pseudo = {**spec.get("pseudo", {}), **target, "INVOCATION_ID": invocation_id,
-                  "TARGET_ID": host, "RESOURCE_ID": host}
-        cancel_at = spec.get("cancel_at")
-        seconds_to_cutoff = None if cancel_at is None else float(cancel_at) - time.time()
+        seconds_to_cutoff = None if spec.cancel_at is None else float(spec.cancel_at) - time.time()
         patch_command = self._host_text(task_vars, "mw_patch_command", None)
-        return build_invocation(spec["document"], spec.get("parameters") or {}, spec.get("user_documents") or {},
-                                pseudo, seconds_to_cutoff, patch_command)
+        return build_invocation(spec.document, spec.parameters or {}, spec.user_documents or {},
+                                spec.pseudo_parameters(host, invocation_id), seconds_to_cutoff, patch_command)
 
     def _host_var(self, task_vars: dict[str, Any], name: str, default: Any) -> Any:
         if name not in task_vars:
@@ -177,18 +172,15 @@ class ActionModule(ActionBase):
             raise AnsibleConnectionFailure(to_text(res.get("msg", "host unreachable")))
         output = _module_output(res)
         rc = res.get("rc")
-        elapsed = time.time() - start
-        if invocation.timeout and rc in TIMEOUT_EXIT_CODES and elapsed >= invocation.timeout - 1:
-            at_cutoff = cancel_at is not None and time.time() >= float(cancel_at) - 1.5
-            details = ("Cancelled at the window's cutoff (CANCEL_TASK)." if at_cutoff
-                       else f"Execution timed out after {invocation.timeout} s.")
-            return {"outcome": core.OUTCOME_TIMED_OUT, "status_details": details, "output": output,
-                    "exit_code": rc, "cancelled_at_cutoff": at_cutoff}
-        if res.get("failed") or (rc is not None and rc != 0):
-            msg = to_text(res.get("msg") or "")
-            details = f"Failed: exit code {rc}." if rc is not None else f"Failed: {msg}"
-            return {"outcome": core.OUTCOME_FAILED, "status_details": details, "output": output, "exit_code": rc}
-        record = {"outcome": core.OUTCOME_SUCCESS, "status_details": "Success", "output": output, "exit_code": rc}
+        now = time.time()
+        classified = core.classify_result(rc, bool(res.get("failed")), to_text(res.get("msg") or ""), now - start,
+                                          invocation.timeout, now, cancel_at)
+        record: dict[str, Any] = {"outcome": classified.outcome, "status_details": classified.status_details,
+                                  "output": output, "exit_code": rc}
+        if classified.outcome == core.OUTCOME_TIMED_OUT:
+            record["cancelled_at_cutoff"] = classified.cancelled_at_cutoff
+        if classified.outcome != core.OUTCOME_SUCCESS:
+            return record
         if wants_reboot(invocation, to_text(res.get("stdout", ""))):
             rebooted, message = self._reboot(task_vars)
             record["output"] = f"{output}\n{message}"
@@ -239,10 +231,10 @@ class ActionModule(ActionBase):
                 return True, f"Rebooted: boot ID changed from {before} to {after}."
         return False, f"The host did not come back with a new boot ID within {timeout:g} s of the reboot."
 
-    def _record(self, ledger: TaskLedger, spec: dict[str, Any], host: str, invocation_id: str,
+    def _record(self, ledger: TaskLedger, spec: GateSpec, host: str, invocation_id: str,
                 record: dict[str, Any]) -> None:
         """Write the full output and account the invocation, before this worker process exits."""
-        path = history.output_path(spec["history_dir"], spec["execution_id"], spec["task_name"], host)
+        path = history.output_path(spec.history_dir, spec.execution_id, spec.task_name, host)
         output = to_text(record.get("output") or "")
         try:
             history.write_text_atomic(path, output)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
@@ -26,11 +26,11 @@ DEFAULT_DAYS = 7
 
 def mw_overlaps(
     windows: Any,
-    start: Optional[Any] = None,
-    days: Optional[Any] = None,
-    end: Optional[Any] = None,
-    after: Optional[Any] = None,
-) -> List[Dict[str, str]]:
+    start: Any | None = None,
+    days: Any | None = None,
+    end: Any | None = None,
+    after: Any | None = None,
+) -> list[dict[str, str]]:
     """Pairs of windows that are open at the same time within the horizon."""
     items = _window_list(windows)
     named = [_window_schedule(window, index) for index, window in enumerate(items)]
@@ -52,7 +52,7 @@ def mw_overlaps(
     ]
 
 
-def _window_list(windows: Any) -> List[Dict[str, Any]]:
+def _window_list(windows: Any) -> list[dict[str, Any]]:
     if isinstance(windows, dict):
         raise AnsibleFilterError("mw_overlaps: expects a list of window definitions, got a single dictionary")
     if not isinstance(windows, (list, tuple)):
@@ -60,7 +60,7 @@ def _window_list(windows: Any) -> List[Dict[str, Any]]:
     return list(windows)
 
 
-def _window_schedule(window: Any, index: int) -> Tuple[str, WindowSchedule]:
+def _window_schedule(window: Any, index: int) -> tuple[str, WindowSchedule]:
     if not isinstance(window, dict):
         raise AnsibleFilterError(f"mw_overlaps: item {index} must be a window definition (a dictionary)")
     name = window.get("name")
@@ -78,7 +78,7 @@ def _window_schedule(window: Any, index: int) -> Tuple[str, WindowSchedule]:
     return name, spec
 
 
-def _check_unique_names(named: List[Tuple[str, WindowSchedule]]) -> None:
+def _check_unique_names(named: list[tuple[str, WindowSchedule]]) -> None:
     seen = set()
     for name, _spec in named:
         if name in seen:
@@ -86,7 +86,7 @@ def _check_unique_names(named: List[Tuple[str, WindowSchedule]]) -> None:
         seen.add(name)
 
 
-def _horizon(start: Any, days: Any, end: Any) -> Tuple[datetime, datetime]:
+def _horizon(start: Any, days: Any, end: Any) -> tuple[datetime, datetime]:
     horizon_start = _instant(start, "start") if start not in (None, "") else datetime.now(timezone.utc)
     if end not in (None, "") and days is not None:
         raise AnsibleFilterError("mw_overlaps: give either days or end, not both")
@@ -102,7 +102,7 @@ def _horizon(start: Any, days: Any, end: Any) -> Tuple[datetime, datetime]:
     return horizon_start, horizon_end
 
 
-def _number(value: Any) -> Optional[float]:
+def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):

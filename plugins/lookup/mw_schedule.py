@@ -104,6 +104,9 @@ options:
 notes:
   - O(_terms), O(window), O(window_id) and O(name) are mutually exclusive.
   - The AWS connection options only matter with O(window_id) or O(name).
+  - With O(window_id) or O(name) the window is read with the same calls as the collection's modules
+    (C(DescribeMaintenanceWindows), C(GetMaintenanceWindow)), retried with jittered backoff when SSM
+    throttles; see U(https://docs.aws.amazon.com/systems-manager/latest/APIReference/CommonErrors.html).
 seealso:
   - plugin: mwops.ssm.mw_overlaps
     plugin_type: filter
@@ -160,28 +163,25 @@ _raw:
 """
 
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
+from ansible_collections.mwops.ssm.plugins.module_utils._converge import find_window
+from ansible_collections.mwops.ssm.plugins.module_utils._plan import DefinitionError
 from ansible_collections.mwops.ssm.plugins.module_utils._schedule import (
-    definition_fields,
     Occurrence,
     WindowSchedule,
+    api_schedule_fields,
+    definition_fields,
     format_instant,
     occurrences,
     parse_instant,
     validate_window_schedule,
 )
-
-try:
-    import botocore
-except ImportError:
-    pass  # reported by require_aws_sdk() when SSM is actually needed
+from ansible_collections.mwops.ssm.plugins.module_utils._ssm import AnsibleSSMError
 
 # Lookup option -> WindowSchedule field.
 OPTION_FIELDS = {
@@ -230,7 +230,7 @@ class LookupModule(AWSLookupBase):
 
     # -- options
 
-    def _instant_option(self, option: str, default: Optional[datetime]) -> Optional[datetime]:
+    def _instant_option(self, option: str, default: datetime | None) -> datetime | None:
         value = self.get_option(option)
         if value in (None, ""):
             return default
@@ -239,7 +239,7 @@ class LookupModule(AWSLookupBase):
         except ValueError as exc:
             raise AnsibleLookupError(f"{option}: {exc}") from None
 
-    def _spec(self, fields: Dict[str, Any], created_at: Optional[datetime]) -> WindowSchedule:
+    def _spec(self, fields: dict[str, Any], created_at: datetime | None) -> WindowSchedule:
         for option, field in OPTION_FIELDS.items():
             value = self.get_option(option)
             if value is not None:
@@ -258,47 +258,31 @@ class LookupModule(AWSLookupBase):
 
     # -- SSM
 
-    def _deployed_window(self, window_id: Optional[str], name: Optional[str]) -> Optional[Dict[str, Any]]:
-        """The schedule fields of a deployed window, or None when it is disabled."""
+    def _deployed_window(self, window_id: str | None, name: str | None) -> dict[str, Any] | None:
+        """The schedule fields of a deployed window, or None when it is disabled.
+
+        Read through the collection's AWS layer (the same calls as the modules, retried with
+        jittered backoff when SSM throttles)."""
         self.require_aws_sdk()
-        client = self.client("ssm", AWSRetry.jittered_backoff())
+        client = self.client("ssm")
         try:
-            if not window_id:
-                window_id = self._window_id_by_name(client, name)
-            window = client.get_maintenance_window(aws_retry=True, WindowId=window_id)
-        except is_boto3_error_code("DoesNotExistException"):
-            raise AnsibleLookupError(f"window_id: maintenance window {window_id} does not exist") from None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:  # pylint: disable=duplicate-except
+            window = find_window(client, name, window_id)
+        except DefinitionError as exc:
+            raise AnsibleLookupError("; ".join(f"{problem.path}: {problem.message}" for problem in exc.problems)) from None
+        except AnsibleSSMError as exc:
             raise AnsibleLookupError(f"Failed to read maintenance window {window_id or name}: {to_native(exc)}") from None
+        if window is None:
+            if window_id:
+                raise AnsibleLookupError(f"window_id: maintenance window {window_id} does not exist")
+            raise AnsibleLookupError(f"name: no maintenance window is named {name!r} in this account and region")
         if not window.get("Enabled", True):
             return None
-        return {
-            "schedule": window.get("Schedule"),
-            "timezone": window.get("ScheduleTimezone") or "UTC",
-            "offset": window.get("ScheduleOffset"),
-            "start_date": window.get("StartDate") or None,
-            "end_date": window.get("EndDate") or None,
-            "duration": window.get("Duration"),
-            "cutoff": window.get("Cutoff"),
-            "created_at": window.get("CreatedDate"),
-        }
-
-    @staticmethod
-    def _window_id_by_name(client, name: str) -> str:
-        paginator = client.get_paginator("describe_maintenance_windows")
-        pages = paginator.paginate(Filters=[{"Key": "Name", "Values": [name]}])
-        found = [w for w in pages.build_full_result().get("WindowIdentities", []) if w.get("Name") == name]
-        if not found:
-            raise AnsibleLookupError(f"name: no maintenance window is named {name!r} in this account and region")
-        if len(found) > 1:
-            ids = ", ".join(sorted(w["WindowId"] for w in found))
-            raise AnsibleLookupError(f"name: {len(found)} maintenance windows are named {name!r} ({ids}); use window_id")
-        return found[0]["WindowId"]
+        return api_schedule_fields(window)
 
 
-def _flatten(terms: Any) -> List[Any]:
+def _flatten(terms: Any) -> list[Any]:
     """Terms may arrive as a list inside the list (``lookup(..., my_list)``)."""
-    flat: List[Any] = []
+    flat: list[Any] = []
     for term in terms:
         if isinstance(term, (list, tuple)):
             flat.extend(_flatten(term))
@@ -313,14 +297,14 @@ def _text(value: Any, label: str) -> str:
     return value
 
 
-def _from_vocabulary(window: Dict[str, Any]) -> Dict[str, Any]:
+def _from_vocabulary(window: dict[str, Any]) -> dict[str, Any]:
     fields = definition_fields(window)
     if "schedule" in fields:
         fields["schedule"] = _text(fields["schedule"], "window.schedule")
     return fields
 
 
-def _as_dict(occurrence: Occurrence) -> Dict[str, str]:
+def _as_dict(occurrence: Occurrence) -> dict[str, str]:
     result = {"start": format_instant(occurrence.start)}
     if occurrence.end is not None:
         result["end"] = format_instant(occurrence.end)

@@ -16,7 +16,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Dict, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
 
 MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -44,7 +44,7 @@ class _FieldSpec:
     name: str
     low: int
     high: int
-    names: Tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
     hint: str = ""
 
 
@@ -65,19 +65,19 @@ _INT = re.compile(r"^\d+$")
 class DayOfMonthRule:
     """Day-of-month: a plain set of days, or one of the special forms L, L-n, LW, nW."""
 
-    days: Tuple[int, ...] = ()
-    last_offset: Optional[int] = None  # L (0) or L-n (n)
+    days: tuple[int, ...] = ()
+    last_offset: int | None = None  # L (0) or L-n (n)
     last_weekday: bool = False  # LW
-    nearest_weekday: Optional[int] = None  # nW
+    nearest_weekday: int | None = None  # nW
 
 
 @dataclass(frozen=True)
 class DayOfWeekRule:
     """Day-of-week (1 = SUN): a plain set, the last given weekday (nL), or the k-th one (d#k)."""
 
-    days: Tuple[int, ...] = ()
-    last_of: Optional[int] = None  # nL
-    nth: Optional[Tuple[int, int]] = None  # (d, k) for d#k
+    days: tuple[int, ...] = ()
+    last_of: int | None = None  # nL
+    nth: tuple[int, int] | None = None  # (d, k) for d#k
 
 
 @dataclass(frozen=True)
@@ -85,20 +85,20 @@ class CronSchedule:
     """A parsed ``cron(...)`` expression; ``expression`` is the text as given."""
 
     expression: str
-    seconds: Tuple[int, ...]
-    minutes: Tuple[int, ...]
-    hours: Tuple[int, ...]
-    day_of_month: Optional[DayOfMonthRule]  # None when '?'
-    months: Tuple[int, ...]
-    day_of_week: Optional[DayOfWeekRule]  # None when '?'
-    years: Tuple[int, ...] = field(repr=False)
-    _days_cache: Dict[Tuple[int, int], Tuple[int, ...]] = field(
+    seconds: tuple[int, ...]
+    minutes: tuple[int, ...]
+    hours: tuple[int, ...]
+    day_of_month: DayOfMonthRule | None  # None when '?'
+    months: tuple[int, ...]
+    day_of_week: DayOfWeekRule | None  # None when '?'
+    years: tuple[int, ...] = field(repr=False)
+    _days_cache: dict[tuple[int, int], tuple[int, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
 
     kind = "cron"
 
-    def matching_days(self, year: int, month: int) -> Tuple[int, ...]:
+    def matching_days(self, year: int, month: int) -> tuple[int, ...]:
         """Days of ``month`` that match the day fields (cached: months repeat a lot)."""
         key = (year, month)
         days = self._days_cache.get(key)
@@ -107,7 +107,7 @@ class CronSchedule:
             self._days_cache[key] = days
         return days
 
-    def iter_local(self, start: datetime, tz: Optional[tzinfo] = None) -> Iterator[datetime]:
+    def iter_local(self, start: datetime, tz: tzinfo | None = None) -> Iterator[datetime]:
         """Wall-clock datetimes matching the fields, ascending, at or after the wall time ``start``.
 
         Each carries ``tzinfo=tz`` as given (fold=0), without any check that the wall time exists.
@@ -145,8 +145,8 @@ def aws_weekday(year: int, month: int, day: int) -> int:
 
 
 def _matching_days(
-    dom: Optional[DayOfMonthRule], dow: Optional[DayOfWeekRule], year: int, month: int
-) -> Tuple[int, ...]:
+    dom: DayOfMonthRule | None, dow: DayOfWeekRule | None, year: int, month: int
+) -> tuple[int, ...]:
     last_day = calendar.monthrange(year, month)[1]
     if dom is not None:
         return _days_of_month(dom, year, month, last_day)
@@ -155,7 +155,7 @@ def _matching_days(
     return ()
 
 
-def _days_of_month(rule: DayOfMonthRule, year: int, month: int, last_day: int) -> Tuple[int, ...]:
+def _days_of_month(rule: DayOfMonthRule, year: int, month: int, last_day: int) -> tuple[int, ...]:
     if rule.last_offset is not None:
         day = last_day - rule.last_offset
         return (day,) if day >= 1 else ()
@@ -178,7 +178,7 @@ def _nearest_weekday(year: int, month: int, day: int, last_day: int) -> int:
     return day
 
 
-def _days_of_week(rule: DayOfWeekRule, year: int, month: int, last_day: int) -> Tuple[int, ...]:
+def _days_of_week(rule: DayOfWeekRule, year: int, month: int, last_day: int) -> tuple[int, ...]:
     first = aws_weekday(year, month, 1)
     if rule.nth is not None:
         weekday, nth = rule.nth
@@ -236,14 +236,14 @@ def parse_cron(expression: str, body: str) -> CronSchedule:
     return schedule
 
 
-def _parse_plain_field(text: str, spec: _FieldSpec) -> Tuple[int, ...]:
+def _parse_plain_field(text: str, spec: _FieldSpec) -> tuple[int, ...]:
     values: set = set()
     for item in text.split(","):
         values.update(_parse_item(item, spec))
     return tuple(sorted(values))
 
 
-def _parse_item(item: str, spec: _FieldSpec) -> List[int]:
+def _parse_item(item: str, spec: _FieldSpec) -> list[int]:
     """One list item: ``*``, ``v``, ``a-b``, ``*/s``, ``a/s``, ``a-b/s`` (ranges may wrap, as in Quartz)."""
     if item == "":
         raise ScheduleError(spec.name, "has an empty list item (check for a stray ',')")
@@ -294,7 +294,7 @@ def _parse_value(text: str, spec: _FieldSpec) -> int:
     return value
 
 
-def _expand(start: int, end: int, step: int, spec: _FieldSpec) -> List[int]:
+def _expand(start: int, end: int, step: int, spec: _FieldSpec) -> list[int]:
     if end >= start:
         return list(range(start, end + 1, step))
     if spec is YEAR:

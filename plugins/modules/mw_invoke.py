@@ -33,6 +33,8 @@ options:
       - V(invoke) admits, runs and records one invocation on the current host.
       - The engine's JSON spec for the run is named by the C(MWOPS_SSM_GATE_SPEC) environment
         variable, so the generated playbook holds no data from the definition or the inventory.
+        The spec carries a version; a spec written by another version of the collection fails
+        the task instead of being misread.
     type: str
     choices: [barrier, add_host, invoke]
     default: invoke

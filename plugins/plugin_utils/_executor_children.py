@@ -5,7 +5,8 @@
 
 """How the local executor starts its child ``ansible-playbook`` runs, and how they outlive nothing.
 
-Pure Python, no Ansible imports. Each child runs behind a small watchdog (same process group)
+``child_playbook`` builds a task's child playbook (constants and numbers only), ``ChildLauncher``
+starts it. Pure Python, no Ansible imports. Each child runs behind a small watchdog (same process group)
 that hands the vault secrets on through pipes (``--vault-id ID@/dev/fd/N``: no secret file) and
 stops the whole group within seconds once the engine's lock is free, i.e. the engine is gone.
 The gates (``mw_invoke``) use the same lock test at every admission.
@@ -22,9 +23,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
 
+if TYPE_CHECKING:  # the gate imports this module too; it needs no plan or record types
+    from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_records import TaskRunState
+
+GATE_ACTION = "mwops.ssm.mw_invoke"
 # The child's gates find their spec through this variable: no path or name in the playbook text.
 GATE_SPEC_ENV = "MWOPS_SSM_GATE_SPEC"
 MAX_PIPE_SECRET = 60000  # stays below the pipe buffer, so writing never blocks
@@ -98,6 +104,48 @@ def engine_alive(lock_path: str | os.PathLike[str]) -> bool:
         return exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)
     finally:
         os.close(fd)
+
+
+def target_group_name(task: TaskRunState, index: int) -> str:
+    """The child-inventory group of one target group (a name no inventory uses by chance)."""
+    return f"mwops_ssm_{task.execution_id.replace('-', '')}_{index}"
+
+
+def child_playbook(task: TaskRunState, number: int) -> list[dict[str, Any]]:
+    """The child playbook: only constants and numbers, nothing from the definition or inventory."""
+    invoke: dict[str, Any] = {
+        "name": f"Window task #{number}",
+        GATE_ACTION: {"step": "invoke"},
+        "throttle": task.concurrency,
+        # The gate records every outcome itself; a failed invocation must not remove the host
+        # from the play or stop the playbook.
+        "ignore_errors": True,
+        "ignore_unreachable": True,
+    }
+    if task.cancel_at is not None:
+        # Evaluated as each invocation starts: the time left until the cutoff (CANCEL_TASK).
+        invoke["timeout"] = "{{ [1, (%r - now().timestamp()) | round(0, 'ceil') | int] | max }}" % task.cancel_at
+    # The child may start while the previous priority still runs: a first play on the controller
+    # holds it at the barrier without keeping the per-host play's slot loop busy, then adds the
+    # targets (by index into the gate spec) to this run's groups: host names never become patterns.
+    targets = task.spec.targets
+    barrier = {"name": f"Window task #{number}: wait for its priority",
+               "hosts": "localhost", "connection": "local", "gather_facts": False,
+               "tasks": [{"name": "Wait for the priority barrier", GATE_ACTION: {"step": "barrier"}},
+                         {"name": "Add the targets", GATE_ACTION: {"step": "add_host", "index": "{{ item }}"},
+                          "loop": list(range(len(targets)))}]}
+    plays = [barrier]
+    groups = [g for g in task.spec.groups if g.hosts]
+    for index, group in enumerate(groups, start=1):
+        plays.append({
+            "name": f"Window task #{number}: target group {index}/{len(groups)}",
+            "hosts": target_group_name(task, index),
+            "gather_facts": False,
+            "strategy": "ansible.builtin.linear",
+            "order": "inventory",
+            "tasks": [invoke],
+        })
+    return plays if groups else []
 
 
 def secret_pipe(secret: bytes) -> int:

@@ -58,6 +58,52 @@ NOT_STARTED_DETAILS = {
 }
 
 
+# Outcome classification: how the gate names what one invocation ended with.
+# coreutils timeout exits 124 after SIGTERM, 137 after the SIGKILL that follows the grace period.
+TIMEOUT_EXIT_CODES = (124, 137)
+# The time limits are whole seconds: the target-side limit is rounded down, the task timeout
+# ansible-core enforces is rounded up, and a signal lands a few hundred ms after the instant it
+# aims at on a loaded host. So a timeout counts as "at the cutoff" when it fires no earlier than
+# one rounding second plus half a second of scheduling slack before the cutoff ...
+CUTOFF_SLACK_SECONDS = 1.5
+# ... and an exit code 124/137 counts as "our time limit" (not the script's own exit code) once
+# the invocation ran for its whole limit less one rounding second.
+TIMEOUT_SLACK_SECONDS = 1.0
+CANCELLED_AT_CUTOFF_DETAILS = "Cancelled at the window's cutoff (CANCEL_TASK)."
+
+
+@dataclass(frozen=True)
+class ClassifiedOutcome:
+    """What one invocation ended with, in the words the ledger and the history record."""
+
+    outcome: str
+    status_details: str
+    cancelled_at_cutoff: bool = False
+
+
+def reached_cutoff(now: float, cancel_at: float | None) -> bool:
+    """True once ``now`` is at the CANCEL_TASK cutoff, give or take the slack of whole-second limits."""
+    return cancel_at is not None and now >= float(cancel_at) - CUTOFF_SLACK_SECONDS
+
+
+def classify_task_timeout(now: float, cancel_at: float | None) -> ClassifiedOutcome:
+    """ansible-core's task timeout ended the invocation (the gate sets it to the cutoff)."""
+    at_cutoff = reached_cutoff(now, cancel_at)
+    return ClassifiedOutcome(OUTCOME_TIMED_OUT, CANCELLED_AT_CUTOFF_DETAILS if at_cutoff else "Timed out.", at_cutoff)
+
+
+def classify_result(rc: int | None, failed: bool, msg: str, elapsed: float, limit: int | None, now: float,
+                    cancel_at: float | None) -> ClassifiedOutcome:
+    """The outcome of a module result: ``rc`` its exit code, ``limit`` the target-side time limit."""
+    if limit and rc in TIMEOUT_EXIT_CODES and elapsed >= limit - TIMEOUT_SLACK_SECONDS:
+        at_cutoff = reached_cutoff(now, cancel_at)
+        details = CANCELLED_AT_CUTOFF_DETAILS if at_cutoff else f"Execution timed out after {limit} s."
+        return ClassifiedOutcome(OUTCOME_TIMED_OUT, details, at_cutoff)
+    if failed or (rc is not None and rc != 0):
+        return ClassifiedOutcome(OUTCOME_FAILED, f"Failed: exit code {rc}." if rc is not None else f"Failed: {msg}")
+    return ClassifiedOutcome(OUTCOME_SUCCESS, "Success")
+
+
 def counts_as_error(outcome: str) -> bool:
     """Failed and execution-timed-out invocations count toward MaxErrors; undeliverable does not."""
     return outcome in (OUTCOME_FAILED, OUTCOME_TIMED_OUT)

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 RUN_SHELL_SCRIPT = "AWS-RunShellScript"
 RUN_PATCH_BASELINE = "AWS-RunPatchBaseline"
-BUILTIN_DOCUMENTS = (RUN_SHELL_SCRIPT, RUN_PATCH_BASELINE)
 SUPPORTED_TASK_TYPES = ("RUN_COMMAND",)
 
 PSEUDO_PARAMETERS = ("WINDOW_ID", "WINDOW_TASK_ID", "WINDOW_TARGET_ID", "WINDOW_EXECUTION_ID",
@@ -118,12 +117,10 @@ def check_task(task_type: str, document: str, parameters: Mapping[str, Any],
         if not isinstance(mapping.get("args", {}), Mapping):
             return [f"the mapping for document {document!r} has 'args' that are not a dictionary"]
         return []
-    if document == RUN_SHELL_SCRIPT:
-        return _check_shell(parameters)
-    if document == RUN_PATCH_BASELINE:
-        return _check_patch(parameters)
+    if document in DOCUMENTS:
+        return DOCUMENTS[document].check(parameters)
     return [f"document {document!r} is not supported by the local executor: use one of "
-            f"{', '.join(BUILTIN_DOCUMENTS)} or map it to an Ansible module with the 'documents' option"]
+            f"{', '.join(DOCUMENTS)} or map it to an Ansible module with the 'documents' option"]
 
 
 def _unknown(parameters: Mapping[str, Any], known: tuple[str, ...], document: str) -> list[str]:
@@ -170,7 +167,9 @@ def shell_command(script: str, timeout: int | None, working_directory: str | Non
     return f"/bin/sh -c {shlex.quote(wrapper)} {shlex.quote(body)}"
 
 
-def _shell_invocation(parameters: Mapping[str, Any], seconds_to_cutoff: float | None) -> Invocation:
+def _shell_invocation(parameters: Mapping[str, Any], seconds_to_cutoff: float | None,
+                      patch_command: str | None) -> Invocation:
+    del patch_command  # a shell script has no package-manager command
     script = "\n".join(_as_list(parameters.get("commands")))
     limit = int(_single(parameters, "executionTimeout", str(DEFAULT_EXECUTION_TIMEOUT)) or DEFAULT_EXECUTION_TIMEOUT)
     timeout = _bounded_timeout(limit, seconds_to_cutoff)
@@ -223,7 +222,9 @@ exit 1
 """
 
 
-def _patch_invocation(parameters: Mapping[str, Any], patch_command: str | None) -> Invocation:
+def _patch_invocation(parameters: Mapping[str, Any], seconds_to_cutoff: float | None,
+                      patch_command: str | None) -> Invocation:
+    del seconds_to_cutoff  # no target-side limit; the gate's task timeout still ends it at a CANCEL_TASK cutoff
     operation = (_single(parameters, "Operation") or "Scan").lower()
     reboot = _single(parameters, "RebootOption", "RebootIfNeeded") == "RebootIfNeeded"
     command = f"/bin/sh -c {shlex.quote(PATCH_SCRIPT)} mw-patch {shlex.quote(operation)} {shlex.quote(patch_command or '')}"
@@ -240,6 +241,28 @@ def _custom_invocation(mapping: Mapping[str, Any], parameters: Mapping[str, Any]
     return Invocation(str(mapping["module"]), args, "custom")
 
 
+@dataclass(frozen=True)
+class Document:
+    """A built-in SSM document the local executor runs: one entry of ``DOCUMENTS``.
+
+    ``check`` lists why a task's parameters cannot run (before anything runs); ``build`` makes
+    the invocation from parameters whose pseudo parameters are already substituted, given the
+    seconds left until a CANCEL_TASK cutoff and the host's ``mw_patch_command``.
+    """
+
+    name: str
+    check: Callable[[Mapping[str, Any]], list[str]]
+    build: Callable[[Mapping[str, Any], float | None, str | None], Invocation]
+
+
+# The registry: a new built-in document is one entry here (with its check and build functions).
+DOCUMENTS: dict[str, Document] = {document.name: document for document in (
+    Document(RUN_SHELL_SCRIPT, _check_shell, _shell_invocation),
+    Document(RUN_PATCH_BASELINE, _check_patch, _patch_invocation),
+)}
+BUILTIN_DOCUMENTS = tuple(DOCUMENTS)
+
+
 def build_invocation(document: str, parameters: Mapping[str, Any], user_documents: Mapping[str, Any],
                      pseudo: Mapping[str, str], seconds_to_cutoff: float | None = None,
                      patch_command: str | None = None) -> Invocation:
@@ -248,10 +271,8 @@ def build_invocation(document: str, parameters: Mapping[str, Any], user_document
     if document in user_documents:
         mapping = substitute_pseudo_parameters(dict(user_documents[document]), pseudo)
         return _custom_invocation(mapping, parameters)
-    if document == RUN_SHELL_SCRIPT:
-        return _shell_invocation(parameters, seconds_to_cutoff)
-    if document == RUN_PATCH_BASELINE:
-        return _patch_invocation(parameters, patch_command)
+    if document in DOCUMENTS:
+        return DOCUMENTS[document].build(parameters, seconds_to_cutoff, patch_command)
     raise DocumentError(f"document {document!r} is not supported by the local executor")
 
 

@@ -39,9 +39,12 @@ from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_core as
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_children import (
     ChildLauncher,
+    child_playbook,
     engine_alive,
     kill_group,
+    target_group_name,
 )
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_gate import GateSpec
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_ledger import (
     EVENT_END,
     EVENT_REFUSED,
@@ -50,7 +53,6 @@ from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_ledger import 
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import ExecutionPlan
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_records import ExecutionRecords, TaskRunState
 
-GATE_ACTION = "mwops.ssm.mw_invoke"
 RUNS_DIR = ".runs"
 LOCKS_DIR = ".locks"
 ENGINE_LOCK = "engine.lock"
@@ -67,48 +69,6 @@ CHILD_TEARDOWN_SECONDS = 60.0
 
 class Interrupted(Exception):
     """The engine was asked to stop (SIGTERM, Ctrl-C, its caller ended, or a caller's task timeout)."""
-
-
-def target_group_name(task: TaskRunState, index: int) -> str:
-    """The child-inventory group of one target group (a name no inventory uses by chance)."""
-    return f"mwops_ssm_{task.execution_id.replace('-', '')}_{index}"
-
-
-def _child_play(task: TaskRunState, number: int) -> list[dict[str, Any]]:
-    """The child playbook: only constants and numbers, nothing from the definition or inventory."""
-    invoke: dict[str, Any] = {
-        "name": f"Window task #{number}",
-        GATE_ACTION: {"step": "invoke"},
-        "throttle": task.concurrency,
-        # The gate records every outcome itself; a failed invocation must not remove the host
-        # from the play or stop the playbook.
-        "ignore_errors": True,
-        "ignore_unreachable": True,
-    }
-    if task.cancel_at is not None:
-        # Evaluated as each invocation starts: the time left until the cutoff (CANCEL_TASK).
-        invoke["timeout"] = "{{ [1, (%r - now().timestamp()) | round(0, 'ceil') | int] | max }}" % task.cancel_at
-    # The child may start while the previous priority still runs: a first play on the controller
-    # holds it at the barrier without keeping the per-host play's slot loop busy, then adds the
-    # targets (by index into the gate spec) to this run's groups: host names never become patterns.
-    targets = task.spec.targets
-    barrier = {"name": f"Window task #{number}: wait for its priority",
-               "hosts": "localhost", "connection": "local", "gather_facts": False,
-               "tasks": [{"name": "Wait for the priority barrier", GATE_ACTION: {"step": "barrier"}},
-                         {"name": "Add the targets", GATE_ACTION: {"step": "add_host", "index": "{{ item }}"},
-                          "loop": list(range(len(targets)))}]}
-    plays = [barrier]
-    groups = [g for g in task.spec.groups if g.hosts]
-    for index, group in enumerate(groups, start=1):
-        plays.append({
-            "name": f"Window task #{number}: target group {index}/{len(groups)}",
-            "hosts": target_group_name(task, index),
-            "gather_facts": False,
-            "strategy": "ansible.builtin.linear",
-            "order": "inventory",
-            "tasks": [invoke],
-        })
-    return plays if groups else []
 
 
 class Engine(ExecutionRecords):
@@ -231,35 +191,33 @@ class Engine(ExecutionRecords):
                 child_log=history.child_log_path(self.history_dir, self.execution_id, spec.name))
             self.tasks.append(run)
 
-    def _gate_spec(self, task: TaskRunState) -> dict[str, Any]:
-        return {
-            "version": 1,
-            "ledger": str(task.ledger.directory),
-            "window_name": self.plan.window_name,
-            "task_name": task.spec.name,
-            "document": task.spec.task_arn,
-            "parameters": task.spec.parameters,
-            "user_documents": self.user_documents,
-            "max_errors": task.spec.max_errors,
-            "cancel_at": task.cancel_at,
-            "history_dir": str(self.history_dir),
-            "execution_id": self.execution_id,
-            "barrier": str(task.ledger.directory / BARRIER_FILE),
-            "engine_lock": str(self.engine_lock),
-            "engine_pid": os.getpid(),  # for diagnostics only; liveness is the lock
-            # add_host step: target i of the task joins the child inventory group groups[i]
-            "hosts": list(task.spec.targets),
-            "groups": [target_group_name(task, index) for index, group in
-                       enumerate([g for g in task.spec.groups if g.hosts], start=1) for dummy in group.hosts],
-            "pseudo": {
+    def _gate_spec(self, task: TaskRunState) -> GateSpec:
+        return GateSpec(
+            ledger=str(task.ledger.directory),
+            window_name=self.plan.window_name,
+            task_name=task.spec.name,
+            document=task.spec.task_arn,
+            parameters=dict(task.spec.parameters),
+            user_documents=self.user_documents,
+            max_errors=task.spec.max_errors,
+            cancel_at=task.cancel_at,
+            history_dir=str(self.history_dir),
+            execution_id=self.execution_id,
+            barrier=str(task.ledger.directory / BARRIER_FILE),
+            engine_lock=str(self.engine_lock),
+            engine_pid=os.getpid(),
+            hosts=list(task.spec.targets),
+            groups=[target_group_name(task, index) for index, group in
+                    enumerate([g for g in task.spec.groups if g.hosts], start=1) for dummy in group.hosts],
+            pseudo={
                 "WINDOW_ID": self.plan.window_id,
                 "WINDOW_TASK_ID": task.spec.window_task_id,
                 "WINDOW_EXECUTION_ID": self.execution_id,
                 "TASK_EXECUTION_ID": task.execution_id,
             },
-            "targets": {h: {"WINDOW_TARGET_ID": g.window_target_id, "TARGET_TYPE": g.target_type}
-                        for g in task.spec.groups for h in g.hosts},
-        }
+            targets={h: {"WINDOW_TARGET_ID": g.window_target_id, "TARGET_TYPE": g.target_type}
+                     for g in task.spec.groups for h in g.hosts},
+        )
 
     # ------------------------------------------------------------------ main loop
 
@@ -332,8 +290,8 @@ class Engine(ExecutionRecords):
         """Start a task's child run; its gates wait at the barrier until the engine opens it."""
         task_dir = run.ledger.directory
         spec_path = task_dir / "gate.json"
-        history.write_json_atomic(spec_path, self._gate_spec(run))
-        plays = _child_play(run, self.tasks.index(run) + 1)
+        history.write_json_atomic(spec_path, self._gate_spec(run).to_json())
+        plays = child_playbook(run, self.tasks.index(run) + 1)
         if not plays:
             return
         playbook = task_dir / "play.yml"

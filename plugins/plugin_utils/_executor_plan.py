@@ -5,30 +5,28 @@
 
 """From a window definition and an inventory to an executable plan, checked before anything runs.
 
-Pure functions, no Ansible imports. Target keys map to the inventory like this:
+Pure functions, no Ansible imports. Targets resolve to inventory hosts in ``_executor_targets``.
 
-* ``InstanceIds``: inventory hostnames;
-* ``tag:KEY``: the host's tags (a host variable, ``tags`` by default as the aws_ec2 inventory
-  sets it) have KEY with one of the values; several keys must all match (spec E.2);
-* ``tag-key``: the host's tags have every one of the keys;
-* ``resource-groups:Name``: the host is in the inventory group of that name
-  (``resource-groups:ResourceTypeFilters`` may only name instance types).
+The rules are the modules' own; this file adds only what is local (the inventory, the documents
+the executor can run, durations in seconds for tests):
 
-Targets are resolved in inventory order, which is also the dispatch order (spec G.11).
+* names, task ARNs, priorities and cutoff_behavior values: ``_ssm_rules.check_request`` over
+  botocore's service model, which the caller passes in;
+* the vocabulary rules of a task (RUN_COMMAND needs targets, rate controls with targets, target
+  entry shapes): ``_definition.check_task``;
+* duration and cutoff: ``_schedule.duration_cutoff_problems``.
 
-Names (window, window targets, tasks) and task ARNs are checked against SSM's own patterns by
-the rule the modules use: ``_ssm_rules.check_request`` over botocore's service model, which the
-caller passes in. A name that SSM would refuse never reaches a child run.
+A definition that SSM or the modules would refuse never reaches a child run.
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.mwops.ssm.plugins.module_utils._definition import check_task as check_task_rules
 from ansible_collections.mwops.ssm.plugins.module_utils._plan import NEW_WINDOW_ID, new_target_id, new_task_id
 from ansible_collections.mwops.ssm.plugins.module_utils._rate_control import (
     RateControlError,
@@ -37,20 +35,23 @@ from ansible_collections.mwops.ssm.plugins.module_utils._rate_control import (
     resolve_max_concurrency,
     resolve_max_errors,
 )
+from ansible_collections.mwops.ssm.plugins.module_utils._schedule import duration_cutoff_problems
 from ansible_collections.mwops.ssm.plugins.module_utils._ssm_rules import check_request
-from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_core import (
-    CANCEL_TASK,
-    CONTINUE_TASK,
-    TaskPlan,
-    WindowPlan,
-)
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_core import CONTINUE_TASK, TaskPlan, WindowPlan
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_documents import check_task
+from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_targets import (
+    InventoryHost,
+    TargetGroup,
+    empty_target_labels,
+    host_tags,
+    local_uuid,
+    resolve_task_groups,
+    resolve_window_targets,
+)
 
 HOUR = 3600.0
+RATE_CONTROLS = ("max_concurrency", "max_errors")
 DEFAULT_PRIORITY = 1
-INSTANCE_RESOURCE_TYPES = ("AWS::EC2::Instance", "AWS::SSM::ManagedInstance")
-# A stable namespace so a window's local IDs stay the same from run to run.
-_ID_NAMESPACE = uuid.UUID("5d0c6a4e-3c1b-4b7e-9a55-6d2f1f0e9a11")
 
 
 class PlanError(ValueError):
@@ -59,24 +60,6 @@ class PlanError(ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__("The window cannot run with the local executor:\n- " + "\n- ".join(self.problems))
-
-
-@dataclass(frozen=True)
-class InventoryHost:
-    name: str
-    tags: Mapping[str, str]
-    groups: frozenset[str]
-
-
-@dataclass(frozen=True)
-class TargetGroup:
-    """The hosts one task entry resolves to, and what its pseudo parameters say about them."""
-
-    window_target_id: str
-    target_type: str
-    hosts: tuple[str, ...]
-    label: str = ""  # how the task names it: window target 'web' or InstanceIds
-    owner_information: str | None = None  # the window target's, for the history and the report
 
 
 @dataclass(frozen=True)
@@ -128,159 +111,11 @@ def local_window_id(name: str) -> str:
     return "mw-" + hashlib.sha256(name.encode()).hexdigest()[:17]
 
 
-def local_uuid(*parts: str) -> str:
-    return str(uuid.uuid5(_ID_NAMESPACE, "/".join(parts)))
-
-
-def host_tags(value: Any) -> dict[str, str]:
-    """Tags from a host variable: a dict (aws_ec2 style) or a list of Key/Value pairs."""
-    if isinstance(value, Mapping):
-        return {str(k): "" if v is None else str(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        tags: dict[str, str] = {}
-        for item in value:
-            if isinstance(item, Mapping):
-                key = item.get("Key", item.get("key"))
-                if key is not None:
-                    tags[str(key)] = str(item.get("Value", item.get("value", "")))
-        return tags
-    return {}
-
-
-def _filters(entries: Any) -> list[tuple[str, list[str]]]:
-    result = []
-    for entry in entries or []:
-        if not isinstance(entry, Mapping):
-            raise ValueError(f"target filter {entry!r} must be a dictionary with 'key' and 'values'")
-        key = entry.get("key", entry.get("Key"))
-        values = entry.get("values", entry.get("Values"))
-        if not isinstance(key, str) or not isinstance(values, (list, tuple)):
-            raise ValueError(f"target filter {dict(entry)!r} needs a 'key' string and a 'values' list")
-        result.append((key, [str(v) for v in values]))
-    return result
-
-
-def _matches(host: InventoryHost, key: str, values: list[str], inventory_names: set[str]) -> bool:
-    if key == "InstanceIds":
-        return host.name in values
-    if key.startswith("tag:"):
-        tag = key[len("tag:"):]
-        return tag in host.tags and host.tags[tag] in values
-    if key == "tag-key":
-        return all(v in host.tags for v in values)
-    if key == "resource-groups:Name":
-        return any(v in host.groups for v in values)
-    if key == "resource-groups:ResourceTypeFilters":
-        return True  # checked once in _check_filters
-    raise ValueError(f"target key {key!r} is not supported by the local executor "
-                     "(InstanceIds, tag:KEY, tag-key, resource-groups:Name)")
-
-
-def _check_filters(filters: list[tuple[str, list[str]]], hosts: Sequence[InventoryHost],
-                   group_names: set[str]) -> list[str]:
-    problems = []
-    names = {h.name for h in hosts}
-    for key, values in filters:
-        if key == "InstanceIds":
-            problems += [f"InstanceIds value {v!r} is not an inventory host" for v in values if v not in names]
-        elif key == "resource-groups:Name":
-            problems += [f"resource group {v!r} is not an inventory group" for v in values if v not in group_names]
-        elif key == "resource-groups:ResourceTypeFilters":
-            problems += [f"resource type {v!r} is not an instance type the local executor can run on"
-                         for v in values if v not in INSTANCE_RESOURCE_TYPES]
-        elif not (key.startswith("tag:") or key == "tag-key"):
-            problems.append(f"target key {key!r} is not supported by the local executor "
-                            "(InstanceIds, tag:KEY, tag-key, resource-groups:Name)")
-    return problems
-
-
-def resolve_filters(filters: list[tuple[str, list[str]]], hosts: Sequence[InventoryHost]) -> tuple[str, ...]:
-    """Hosts matching every filter, in inventory order."""
-    names = {h.name for h in hosts}
-    return tuple(h.name for h in hosts if filters and all(_matches(h, k, v, names) for k, v in filters))
-
-
 def _seconds(window: Mapping[str, Any], key: str, override: float | None, default: float | None) -> float | None:
     if override is not None:
         return float(override)
     value = window.get(key, default)
     return None if value is None else float(value) * HOUR
-
-
-def _window_targets(window: Mapping[str, Any], hosts: Sequence[InventoryHost], group_names: set[str],
-                    problems: list[str]) -> dict[str, TargetGroup]:
-    resolved: dict[str, TargetGroup] = {}
-    for target in window.get("targets") or []:
-        name = target.get("name") if isinstance(target, Mapping) else None
-        if not isinstance(name, str):
-            problems.append(f"window target {target!r} needs a name")
-            continue
-        if name in resolved:
-            problems.append(f"window target name {name!r} is used twice")
-            continue
-        resource_type = target.get("resource_type", "INSTANCE")
-        try:
-            filters = _filters(target.get("targets"))
-        except ValueError as exc:
-            problems.append(f"window target {name!r}: {exc}")
-            continue
-        found = _check_filters(filters, hosts, group_names)
-        problems += [f"window target {name!r}: {p}" for p in found]
-        if resource_type == "RESOURCE_GROUP" and not any(k == "resource-groups:Name" for k, dummy in filters):
-            problems.append(f"window target {name!r}: RESOURCE_GROUP targets need a resource-groups:Name key")
-        if not filters:
-            problems.append(f"window target {name!r} has no target filters")
-        if not found:
-            owner = target.get("owner_information")
-            resolved[name] = TargetGroup(local_uuid(window.get("name", ""), "target", name), str(resource_type),
-                                         resolve_filters(filters, hosts), f"window target {name!r}",
-                                         None if owner is None else str(owner))
-    return resolved
-
-
-def _task_groups(task: Mapping[str, Any], window_name: str, window_targets: dict[str, TargetGroup],
-                 hosts: Sequence[InventoryHost], group_names: set[str]) -> tuple[list[TargetGroup], list[str]]:
-    groups: list[TargetGroup] = []
-    problems: list[str] = []
-    for entry in task.get("targets") or []:
-        if not isinstance(entry, Mapping):
-            problems.append(f"target entry {entry!r} must be a dictionary")
-            continue
-        if "window_target" in entry:
-            names = [entry["window_target"]]
-        elif entry.get("key", entry.get("Key")) == "WindowTargetIds":
-            names = list(entry.get("values", entry.get("Values")) or [])
-        elif entry.get("key", entry.get("Key")) == "InstanceIds":
-            try:
-                filters = _filters([entry])
-            except ValueError as exc:
-                problems.append(str(exc))
-                continue
-            found = _check_filters(filters, hosts, group_names)
-            problems += found
-            if not found:
-                groups.append(TargetGroup("", "INSTANCE", resolve_filters(filters, hosts), "InstanceIds"))
-            continue
-        else:
-            problems.append(f"target entry {dict(entry)!r} must be {{window_target: NAME}}, "
-                            "{key: WindowTargetIds, values: [NAMES]} or {key: InstanceIds, values: [HOSTS]}")
-            continue
-        for name in names:
-            if name not in window_targets:
-                problems.append(f"window target {name!r} is not defined in the window")
-            else:
-                groups.append(window_targets[name])
-    # A host named by two entries runs once, in the first group that names it; an entry that
-    # resolved to no host at all keeps its (empty) group so the task can report it.
-    seen: set[str] = set()
-    unique = []
-    for group in groups:
-        hosts_left = tuple(h for h in group.hosts if h not in seen)
-        seen.update(hosts_left)
-        if hosts_left or not group.hosts:
-            unique.append(TargetGroup(group.window_target_id, group.target_type, hosts_left, group.label,
-                                      group.owner_information))
-    return unique, problems
 
 
 def empty_targets_reason(task: TaskSpec, allowed: bool) -> str | None:
@@ -298,11 +133,6 @@ def empty_targets_reason(task: TaskSpec, allowed: bool) -> str | None:
             "or set allow_empty_targets.")
 
 
-def _empty_targets(groups: Sequence[TargetGroup]) -> tuple[str, ...]:
-    """Labels of the target entries that resolved to no host at all (before de-duplication)."""
-    return tuple(dict.fromkeys(g.label for g in groups if not g.hosts))
-
-
 def _task_spec(task: Mapping[str, Any], window_name: str, window_targets: dict[str, TargetGroup],
                hosts: Sequence[InventoryHost], group_names: set[str], user_documents: Mapping[str, Any],
                problems: list[str]) -> TaskSpec | None:
@@ -317,25 +147,21 @@ def _task_spec(task: Mapping[str, Any], window_name: str, window_targets: dict[s
         local.append("needs a task_arn (the document name)")
     else:
         local += check_task(task_type, arn, parameters, user_documents)
+    # Priority and cutoff_behavior values are checked by the API rules (check_api_rules); a
+    # value they refuse stops the plan, so the stand-ins below never run.
     priority = task.get("priority", DEFAULT_PRIORITY)
     if isinstance(priority, bool) or not isinstance(priority, int) or priority < 0:
-        local.append(f"priority must be a whole number >= 0, got {priority!r}")
         priority = 0
     behavior = task.get("cutoff_behavior", CONTINUE_TASK)
-    if behavior not in (CONTINUE_TASK, CANCEL_TASK):
-        local.append(f"cutoff_behavior must be CONTINUE_TASK or CANCEL_TASK, got {behavior!r}")
-    groups, group_problems = _task_groups(task, window_name, window_targets, hosts, group_names)
+    groups, group_problems = resolve_task_groups(task, window_name, window_targets, hosts, group_names)
     local += group_problems
-    empty = _empty_targets(groups)
-    if not task.get("targets"):
-        local.append("has no targets: RUN_COMMAND tasks need targets (spec C.9)")
+    empty = empty_target_labels(groups)
     targets = [h for g in groups for h in g.hosts]
     specs: list[str] = []
     resolved: list[int] = []
-    for field_name, parse, resolve in (("max_concurrency", parse_max_concurrency, resolve_max_concurrency),
-                                       ("max_errors", parse_max_errors, resolve_max_errors)):
-        if task.get(field_name) is None:
-            local.append(f"needs {field_name} (SSM has no default for tasks with targets)")
+    for field_name, parse, resolve in zip(RATE_CONTROLS, (parse_max_concurrency, parse_max_errors),
+                                          (resolve_max_concurrency, resolve_max_errors)):
+        if task.get(field_name) is None:  # reported by the task rules (_definition.check_task)
             specs.append("1")
             resolved.append(1)
             continue
@@ -347,27 +173,29 @@ def _task_spec(task: Mapping[str, Any], window_name: str, window_targets: dict[s
             specs.append("1")
             resolved.append(1)
     problems += [f"{label} {p}" for p in local]
-    if local:
+    if local or any(task.get(name) is None for name in RATE_CONTROLS):
         return None
     return TaskSpec(str(name), local_uuid(window_name, "task", str(name)), task_type, str(arn), priority,
                     specs[0], specs[1], resolved[0], resolved[1], str(behavior), dict(parameters), tuple(groups),
                     empty)
 
 
-# Each name is checked by the Update* request that would carry it, so the partial-request rules
-# of _ssm_rules apply only the member constraints (pattern, length, type) of the name itself.
-_NAME_CHECKS = (
+# Each field is checked by the Update* request that would carry it, so the partial-request rules
+# of _ssm_rules apply only the member constraints (pattern, length, type, enum, range) of the
+# fields themselves.
+_API_CHECKS = (
     ("UpdateMaintenanceWindow", {"WindowId": NEW_WINDOW_ID}, {"Name": "name"}),
     ("UpdateMaintenanceWindowTarget", {"WindowId": NEW_WINDOW_ID, "WindowTargetId": new_target_id(0)},
      {"Name": "name"}),
     ("UpdateMaintenanceWindowTask", {"WindowId": NEW_WINDOW_ID, "WindowTaskId": new_task_id(0)},
-     {"Name": "name", "TaskArn": "task_arn"}),
+     {"Name": "name", "TaskArn": "task_arn", "Priority": "priority", "CutoffBehavior": "cutoff_behavior"}),
 )
 
 
-def check_names(window: Mapping[str, Any], model: Mapping[str, Any]) -> list[str]:
-    """Names and task ARNs that SSM would refuse, as ``path: rule`` in the window vocabulary."""
-    window_check, target_check, task_check = _NAME_CHECKS
+def check_api_rules(window: Mapping[str, Any], model: Mapping[str, Any]) -> list[str]:
+    """Names, task ARNs, priorities and cutoff behaviours that SSM would refuse, as ``path: rule``
+    in the window vocabulary."""
+    window_check, target_check, task_check = _API_CHECKS
     parts: list[tuple[tuple[str, dict[str, Any], dict[str, str]], str, Mapping[str, Any]]] = [
         (window_check, "", window)]
     parts += [(target_check, f"targets[{i}].", t) for i, t in enumerate(window.get("targets") or [])
@@ -384,6 +212,50 @@ def check_names(window: Mapping[str, Any], model: Mapping[str, Any]) -> list[str
     return [f"{path}: {message}" for path, message in problems.items()]
 
 
+def task_rule_problems(task: Any, path: str) -> list[str]:
+    """The modules' vocabulary rules of one task (``_definition.check_task``), as ``path: rule``.
+
+    Window-target references and InstanceIds are left to the inventory checks of this plan."""
+    if not isinstance(task, Mapping):
+        return []
+    entries = task.get("targets") or []
+    if not isinstance(entries, (list, tuple)) or not all(isinstance(entry, Mapping) for entry in entries):
+        return []  # reported by the target resolution
+    # Only targets and rate controls: the executor substitutes pseudo parameters that SSM refuses
+    # in Run Command tasks ({{TARGET_ID}}), and its documents are checked by _executor_documents.
+    view = {key: task.get(key) for key in ("targets", *RATE_CONTROLS)}
+    view["task_type"] = task.get("task_type", "RUN_COMMAND")
+    return [str(problem) for problem in check_task_rules(view, path, None, None)
+            if not _mixed_target_kinds(problem, path)]
+
+
+def _mixed_target_kinds(problem: Any, path: str) -> bool:
+    """The one module rule the executor relaxes: a task may name window targets and InstanceIds
+    together, as target groups run one after another (docs/local-executor.md)."""
+    return problem.path == f"{path}.targets" and str(problem.message).startswith("use window targets or InstanceIds")
+
+
+def _duration_cutoff(window: Mapping[str, Any], duration_seconds: float | None, cutoff_seconds: float | None,
+                     problems: list[str]) -> tuple[float, float]:
+    """Duration and cutoff in seconds: hours by the schedule rules, or seconds given for local tests."""
+    errors = duration_cutoff_problems(window.get("duration") if duration_seconds is None else None,
+                                      window.get("cutoff") if cutoff_seconds is None else None)
+    problems += [str(error) for error in errors]
+    invalid = {error.field for error in errors}
+    duration = None if "duration" in invalid else _seconds(window, "duration", duration_seconds, None)
+    cutoff = 0.0 if "cutoff" in invalid else _seconds(window, "cutoff", cutoff_seconds, 0)
+    if duration is None:
+        if "duration" not in invalid:
+            problems.append("the window needs a duration (hours; or duration_seconds for local tests)")
+        return 0.0, 0.0
+    if duration_seconds is not None or cutoff_seconds is not None:
+        # Seconds exist only here: the schedule rule "tasks need time to start", in seconds.
+        if duration <= 0 or cutoff is None or cutoff < 0 or cutoff >= duration:
+            problems.append(f"cutoff must be at least 0 and less than the duration ({cutoff} s vs {duration} s)")
+            return max(duration, 0.0), 0.0
+    return duration, cutoff or 0.0
+
+
 def build_plan(window: Mapping[str, Any], hosts: Sequence[InventoryHost], model: Mapping[str, Any],
                user_documents: Mapping[str, Any] | None = None, duration_seconds: float | None = None,
                cutoff_seconds: float | None = None) -> ExecutionPlan:
@@ -392,24 +264,18 @@ def build_plan(window: Mapping[str, Any], hosts: Sequence[InventoryHost], model:
     user_documents = user_documents or {}
     if not isinstance(window, Mapping):
         raise PlanError([f"the window definition must be a dictionary, got {type(window).__name__}"])
-    problems: list[str] = check_names(window, model)
+    problems: list[str] = check_api_rules(window, model)
     name = window.get("name")
     if not isinstance(name, str) or not name:
         problems.append("the window needs a name")
         name = ""
-    duration = _seconds(window, "duration", duration_seconds, None)
-    cutoff = _seconds(window, "cutoff", cutoff_seconds, 0)
-    if duration is None or duration <= 0:
-        problems.append("the window needs a duration (hours; or duration_seconds for local tests)")
-        duration = 0.0
-    if cutoff is None or cutoff < 0 or (duration and cutoff >= duration):
-        problems.append(f"cutoff must be at least 0 and less than the duration ({cutoff} s vs {duration} s)")
-        cutoff = 0.0
+    duration, cutoff = _duration_cutoff(window, duration_seconds, cutoff_seconds, problems)
     group_names = {g for h in hosts for g in h.groups}
-    window_targets = _window_targets(window, hosts, group_names, problems)
+    window_targets = resolve_window_targets(window, hosts, group_names, problems)
     tasks: list[TaskSpec] = []
     seen: set[str] = set()
-    for task in window.get("tasks") or []:
+    for index, task in enumerate(window.get("tasks") or []):
+        problems += task_rule_problems(task, f"tasks[{index}]")
         if not isinstance(task, Mapping) or not isinstance(task.get("name"), str):
             problems.append(f"task {task!r} needs a name")
             continue

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.mwops.ssm.plugins.module_utils._execution_schema import SCHEMA
+from ansible_collections.mwops.ssm.plugins.module_utils._schedule_parse import parse_instant
 
 RETENTION_DAYS = 30
 MIN_RETENTION_DAYS = 1
@@ -46,7 +47,8 @@ class UnsafeDirectoryError(RuntimeError):
 
 
 def parse_iso(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    """Epoch seconds of an ISO-8601 instant of the history (the schedule core's one parser)."""
+    return parse_instant(text).timestamp()
 
 
 def safe_name(text: str) -> str:
@@ -64,16 +66,7 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
     (left by an older version) is tightened to 0700.
     """
     path = Path(path)
-    missing = []
-    probe = path
-    while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
-        missing.append(probe)
-        probe = probe.parent
-    for directory in reversed(missing):
-        try:
-            os.mkdir(directory, 0o700)
-        except FileExistsError:
-            pass
+    _make_missing(path)
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
         raise UnsafeDirectoryError(f"{path} must be a directory, not a symlink or a file")
@@ -89,14 +82,19 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
 
 def _make_parents(path: Path) -> None:
     """Missing parent directories of a file we write, created 0700."""
+    _make_missing(path.parent)
+
+
+def _make_missing(directory: Path) -> None:
+    """``directory`` and its missing parents, created 0700 (never through a symlink)."""
     missing = []
-    probe = path.parent
-    while not probe.exists() and probe != probe.parent:
+    probe = directory
+    while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
         missing.append(probe)
         probe = probe.parent
-    for directory in reversed(missing):
+    for created in reversed(missing):
         try:
-            os.mkdir(directory, 0o700)
+            os.mkdir(created, 0o700)
         except FileExistsError:
             pass
 

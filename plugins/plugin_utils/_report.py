@@ -23,12 +23,13 @@ import io
 import json
 import os
 import re
-import tempfile
-import typing as t
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ansible_collections.mwops.ssm.plugins.module_utils import _execution_schema as schema
+from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
 
 REPORT_SCHEMA = "mwops.ssm/evidence-report/1"
 FORMATS = ("markdown", "csv", "json", "html")
@@ -39,7 +40,7 @@ CSV_COLUMNS = ("window_id", "window_name", "execution_id", "change_reference", "
                "exit_code", "counted_as_error", "output_location")
 NONE = "-"
 
-Execution = t.Dict[str, t.Any]
+Execution = dict[str, Any]
 
 
 class ReportError(ValueError):
@@ -48,7 +49,7 @@ class ReportError(ValueError):
 
 # ----------------------------------------------------------------------------- model
 
-def prepare(executions: t.Iterable[t.Any]) -> list[Execution]:
+def prepare(executions: Iterable[Any]) -> list[Execution]:
     """Validated copies (schema, optional fields, parameters masked), oldest first."""
     prepared = []
     for index, data in enumerate(executions):
@@ -72,13 +73,13 @@ def owners(execution: Execution) -> list[str]:
     return sorted(found)
 
 
-def tasks_by_priority(execution: Execution) -> list[dict[str, t.Any]]:
+def tasks_by_priority(execution: Execution) -> list[dict[str, Any]]:
     return sorted(execution["task_executions"],
                   key=lambda task: (task.get("priority") is None, task.get("priority") or 0, str(task.get("name"))))
 
 
-def rate_controls(task: dict[str, t.Any]) -> str:
-    def one(spec: t.Any, resolved: t.Any) -> str:
+def rate_controls(task: dict[str, Any]) -> str:
+    def one(spec: Any, resolved: Any) -> str:
         if spec is None:
             return NONE if resolved is None else str(resolved)
         return str(spec) if str(spec) == str(resolved) or resolved is None else f"{spec} (= {resolved})"
@@ -86,11 +87,11 @@ def rate_controls(task: dict[str, t.Any]) -> str:
             f"MaxErrors {one(task.get('max_errors_spec'), task.get('max_errors'))}")
 
 
-def reason(invocation: dict[str, t.Any]) -> str:
+def reason(invocation: dict[str, Any]) -> str:
     return str(invocation.get("status_details") or invocation.get("status") or NONE)
 
 
-def rows(execution: Execution, change_tag: str) -> list[dict[str, t.Any]]:
+def rows(execution: Execution, change_tag: str) -> list[dict[str, Any]]:
     """One row per invocation, tasks by priority (the CSV and the instances table)."""
     result = []
     for task in tasks_by_priority(execution):
@@ -109,7 +110,7 @@ def rows(execution: Execution, change_tag: str) -> list[dict[str, t.Any]]:
     return result
 
 
-def window_summaries(executions: list[Execution]) -> list[dict[str, t.Any]]:
+def window_summaries(executions: list[Execution]) -> list[dict[str, Any]]:
     """Per window: executions by status, invocation success rate and failures by reason."""
     by_window: dict[str, list[Execution]] = {}
     for execution in executions:
@@ -135,7 +136,7 @@ def window_summaries(executions: list[Execution]) -> list[dict[str, t.Any]]:
     return summaries
 
 
-def when(text: t.Any) -> str | None:
+def when(text: Any) -> str | None:
     """An ISO time for people: 2024-05-01 15:00:00Z (milliseconds only when there are any)."""
     if not text:
         return None
@@ -150,20 +151,20 @@ def percent(rate: float | None) -> str:
 
 # ----------------------------------------------------------------------------- Markdown
 
-def _md(value: t.Any) -> str:
+def _md(value: Any) -> str:
     """A table cell: Markdown and HTML metacharacters escaped, one line."""
     text = NONE if value is None or value == "" else str(value)
     text = re.sub(r"[\r\n]+", " ", text)
     return re.sub(r"([\\`*\[\]<>|])", r"\\\1", text)
 
 
-def _table(header: t.Sequence[str], body: t.Iterable[t.Sequence[t.Any]]) -> list[str]:
+def _table(header: Sequence[str], body: Iterable[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in body]
     return lines
 
 
-def _parameters_text(task: dict[str, t.Any]) -> str:
+def _parameters_text(task: dict[str, Any]) -> str:
     parameters = schema.mask_parameters(task.get("parameters") or {})
     return json.dumps(parameters, sort_keys=True, ensure_ascii=False) if parameters else NONE
 
@@ -221,7 +222,7 @@ def _markdown_execution(execution: Execution, change_tag: str) -> list[str]:
 
 # ----------------------------------------------------------------------------- CSV and JSON
 
-def _csv_cell(value: t.Any) -> t.Any:
+def _csv_cell(value: Any) -> Any:
     # Spreadsheets run cells that start with = + - @ as formulas: untrusted text stays text.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
@@ -250,7 +251,7 @@ def render_json(executions: list[Execution], change_tag: str = DEFAULT_CHANGE_TA
     return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def render(executions: t.Iterable[t.Any], fmt: str, change_tag: str = DEFAULT_CHANGE_TAG) -> str:
+def render(executions: Iterable[Any], fmt: str, change_tag: str = DEFAULT_CHANGE_TAG) -> str:
     """One document; ``fmt`` is one of FORMATS."""
     prepared = prepare(executions)
     if fmt == "html":
@@ -293,20 +294,12 @@ def _write_private(path: Path, text: str) -> bool:
     if path.exists() and path.read_text(encoding="utf-8", errors="replace") == text:
         os.chmod(path, 0o600)
         return False
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp makes it 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    history.write_text_atomic(path, text)  # mkstemp makes it 0600
     return True
 
 
-def write_reports(executions: t.Iterable[t.Any], out_dir: str | os.PathLike[str],
-                  formats: t.Sequence[str] = FORMATS, change_tag: str = DEFAULT_CHANGE_TAG,
+def write_reports(executions: Iterable[Any], out_dir: str | os.PathLike[str],
+                  formats: Sequence[str] = FORMATS, change_tag: str = DEFAULT_CHANGE_TAG,
                   basename: str | None = None, check_mode: bool = False) -> tuple[dict[str, str], bool]:
     """Render and write the reports; returns ({format: path}, changed). Nothing is written when
     any input is invalid (all documents are rendered first) or in check mode."""

@@ -15,9 +15,10 @@ and the window end as lines, and per task a concurrency strip (``class="concurre
 
 from __future__ import annotations
 
-import typing as t
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from html import escape
+from typing import Any
 
 from ansible_collections.mwops.ssm.plugins.module_utils import _execution_schema as schema
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _report as report
@@ -48,20 +49,20 @@ svg text{font-family:inherit}
 """
 
 
-def _e(value: t.Any) -> str:
+def _e(value: Any) -> str:
     return escape(report.NONE if value is None or value == "" else str(value), quote=True)
 
 
-def _time(value: t.Any) -> str:
+def _time(value: Any) -> str:
     return f'<span class="nowrap">{_e(report.when(value))}</span>'
 
 
-def _badge(status: t.Any) -> str:
+def _badge(status: Any) -> str:
     colour = COLOURS.get(str(status), "#52606d")
     return f'<span class="badge" style="background:{colour}">{_e(status)}</span>'
 
 
-def _table(header: t.Sequence[str], body: t.Iterable[t.Sequence[str]], css: str = "") -> str:
+def _table(header: Sequence[str], body: Iterable[Sequence[str]], css: str = "") -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     rows = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in body)
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
@@ -70,7 +71,7 @@ def _table(header: t.Sequence[str], body: t.Iterable[t.Sequence[str]], css: str 
 # ----------------------------------------------------------------------------- timeline
 
 class _Scale:
-    def __init__(self, execution: dict[str, t.Any]) -> None:
+    def __init__(self, execution: dict[str, Any]) -> None:
         times = [execution.get("start_time"), execution.get("end_time")]
         for task in execution["task_executions"]:
             times += [task.get("start_time"), task.get("end_time")]
@@ -131,7 +132,7 @@ def _markers(scale: _Scale, top: int, height: int) -> list[str]:
     return parts
 
 
-def _concurrency(task: dict[str, t.Any], scale: _Scale, top: int) -> tuple[list[str], int]:
+def _concurrency(task: dict[str, Any], scale: _Scale, top: int) -> tuple[list[str], int]:
     events = []
     for invocation in task["invocations"]:
         start, end = schema.epoch(invocation.get("start_time")), schema.epoch(invocation.get("end_time"))
@@ -171,7 +172,7 @@ def _concurrency(task: dict[str, t.Any], scale: _Scale, top: int) -> tuple[list[
     return parts, STRIP_H
 
 
-def render_timeline(execution: dict[str, t.Any]) -> str:
+def render_timeline(execution: dict[str, Any]) -> str:
     """The SVG: groups of instance rows per task, bars, markers, concurrency strips."""
     scale = _Scale(execution)
     body: list[str] = []
@@ -201,7 +202,7 @@ def render_timeline(execution: dict[str, t.Any]) -> str:
     return "\n".join(svg)
 
 
-def _bar(invocation: dict[str, t.Any], task: dict[str, t.Any], scale: _Scale, y: int, task_end: float) -> str:
+def _bar(invocation: dict[str, Any], task: dict[str, Any], scale: _Scale, y: int, task_end: float) -> str:
     target, status = invocation.get("target"), str(invocation.get("status"))
     start, end = schema.epoch(invocation.get("start_time")), schema.epoch(invocation.get("end_time"))
     tip = (f"{target} \u2014 {status}: {report.reason(invocation)}\n"
@@ -225,7 +226,7 @@ def _bar(invocation: dict[str, t.Any], task: dict[str, t.Any], scale: _Scale, y:
     return "".join(parts)
 
 
-def _legend(execution: dict[str, t.Any]) -> str:
+def _legend(execution: dict[str, Any]) -> str:
     present = sorted({str(i.get("status")) for task in execution["task_executions"] for i in task["invocations"]})
     items = "".join(f'<span style="margin-right:14px"><span style="display:inline-block;width:12px;height:12px;'
                     f'border-radius:2px;background:{COLOURS.get(s, "#52606d")};vertical-align:-1px"></span> {_e(s)}'
@@ -236,7 +237,7 @@ def _legend(execution: dict[str, t.Any]) -> str:
 
 # ----------------------------------------------------------------------------- page
 
-def _execution_section(execution: dict[str, t.Any], change_tag: str) -> str:
+def _execution_section(execution: dict[str, Any], change_tag: str) -> str:
     counts = schema.counts(execution)
     source = "AWS Systems Manager" if execution.get("source") == "ssm" else "local executor (mwops.ssm.mw_run)"
     facts = [
@@ -275,7 +276,7 @@ def _execution_section(execution: dict[str, t.Any], change_tag: str) -> str:
             f'<h3>Tasks by priority</h3>{tasks}<h3>Instances</h3>{instances}</section>')
 
 
-def _summary_section(executions: list[dict[str, t.Any]]) -> str:
+def _summary_section(executions: list[dict[str, Any]]) -> str:
     rows = [(_e(s["window_name"]), f"<code>{_e(s['window_id'])}</code>", _e(s["executions"]),
              _e(", ".join(f"{k} {v}" for k, v in s["execution_statuses"].items())),
              _e(f"{s['succeeded']} of {s['invocations']}"), _e(report.percent(s["success_rate"])),
@@ -286,7 +287,7 @@ def _summary_section(executions: list[dict[str, t.Any]]) -> str:
                       "failures by reason"), rows) + "</section>")
 
 
-def render_html(executions: list[dict[str, t.Any]], change_tag: str = report.DEFAULT_CHANGE_TAG) -> str:
+def render_html(executions: list[dict[str, Any]], change_tag: str = report.DEFAULT_CHANGE_TAG) -> str:
     names = sorted({str(e.get("window_name") or e.get("window_id")) for e in executions})
     title = f"Maintenance window evidence: {', '.join(names)}"
     summary = _summary_section(executions) if len(executions) > 1 else ""

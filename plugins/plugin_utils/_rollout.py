@@ -17,9 +17,9 @@ A later run is judged only when the earlier environment has known runs on both s
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import List, Sequence, Tuple
 
 from ansible_collections.mwops.ssm.plugins.module_utils._schedule import format_instant
 
@@ -39,9 +39,9 @@ class OrderViolation:
     message: str
 
 
-def order_violations(stages: Sequence[Tuple[str, Sequence[Run]]], min_gap: timedelta) -> List[OrderViolation]:
+def order_violations(stages: Sequence[tuple[str, Sequence[Run]]], min_gap: timedelta) -> list[OrderViolation]:
     """Every run of a later stage that the order or the minimum gap forbids, in time order."""
-    found: List[OrderViolation] = []
+    found: list[OrderViolation] = []
     for (earlier, earlier_runs), (later, later_runs) in zip(stages, stages[1:]):
         found.extend(_pair_violations(earlier, sorted(earlier_runs, key=_start),
                                       later, sorted(later_runs, key=_start), min_gap))
@@ -52,8 +52,8 @@ def _start(run: Run) -> datetime:
     return run.start
 
 
-def _pair_violations(earlier: str, earlier_runs: List[Run], later: str, later_runs: List[Run],
-                     min_gap: timedelta) -> List[OrderViolation]:
+def _pair_violations(earlier: str, earlier_runs: list[Run], later: str, later_runs: list[Run],
+                     min_gap: timedelta) -> list[OrderViolation]:
     found = []
     starts = [run.start for run in earlier_runs]
     for run in later_runs:

@@ -206,6 +206,26 @@ def test_deployed_window_errors(lookup, sandbox, ssm_client, aws_options):
         run(lookup, [], window_id="mw-0123456789abcdef0", after=AFTER, **aws_options)
 
 
+def test_a_throttled_describe_is_retried(lookup, sandbox, ssm_client, aws_options, monkeypatch):
+    """The lookup reads through the AWS layer: a throttled DescribeMaintenanceWindows is retried
+    with backoff. botocore's own retries are switched off (AWS_MAX_ATTEMPTS=1), so only the
+    collection's retry can turn the throttle into a result."""
+    sandbox.reset()
+    _create_window(ssm_client, "lookup-throttled", StartDate="2026-01-01T00:00:00Z")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    sandbox.reset_requests()
+    # Seed 1 at rate 0.5 throttles the first DescribeMaintenanceWindows call, not the second.
+    sandbox.set_faults(throttle_rate=0.5, seed=1, operations=["DescribeMaintenanceWindows"])
+    try:
+        got = run(lookup, [], name="lookup-throttled", after=AFTER, created_at="2025-12-01T00:00:00Z", **aws_options)
+    finally:
+        sandbox.set_faults(throttle_rate=0.0)
+    assert got == [[{"start": "2026-01-13T02:00:00Z", "end": "2026-01-13T06:00:00Z",
+                     "last_task_start": "2026-01-13T05:00:00Z"}]]
+    describes = [r["throttled"] for r in sandbox.requests() if r["operation"] == "DescribeMaintenanceWindows"]
+    assert describes == [True, False]
+
+
 def test_invalid_input_calls_nothing(lookup, sandbox, aws_options):
     sandbox.reset_requests()
     with pytest.raises(AnsibleLookupError):

@@ -100,3 +100,27 @@ def test_safe_host_names_and_ids_are_substituted():
         assert docs.substitute_pseudo_parameters("{{TARGET_ID}}", {"TARGET_ID": value}) == value
     # an unsafe value that the text does not use is no reason to refuse
     assert docs.substitute_pseudo_parameters("{{WINDOW_ID}}", {"TARGET_ID": HOSTILE, "WINDOW_ID": "mw-1"}) == "mw-1"
+
+
+def test_a_new_document_is_one_registry_entry(monkeypatch):
+    def check(parameters):
+        return [] if parameters.get("text") else ["Company-Echo needs the 'text' parameter"]
+
+    def build(parameters, seconds_to_cutoff, patch_command):
+        return docs.Invocation("ansible.legacy.command", {"_raw_params": f"echo {parameters['text'][0]}"}, "shell",
+                               timeout=None if seconds_to_cutoff is None else int(seconds_to_cutoff))
+
+    monkeypatch.setitem(docs.DOCUMENTS, "Company-Echo", docs.Document("Company-Echo", check, build))
+    assert docs.check_task("RUN_COMMAND", "Company-Echo", {}, {}) == ["Company-Echo needs the 'text' parameter"]
+    assert docs.check_task("RUN_COMMAND", "Company-Echo", {"text": ["hi"]}, {}) == []
+    invocation = docs.build_invocation("Company-Echo", {"text": ["{{TARGET_ID}}"]}, {}, PSEUDO, seconds_to_cutoff=9.5)
+    assert invocation.args == {"_raw_params": "echo h01"} and invocation.timeout == 9
+
+
+def test_the_registry_holds_the_builtin_documents_and_unknown_ones_are_refused():
+    assert docs.BUILTIN_DOCUMENTS == (docs.RUN_SHELL_SCRIPT, docs.RUN_PATCH_BASELINE)
+    assert all(name == entry.name for name, entry in docs.DOCUMENTS.items())
+    (reason,) = docs.check_task("RUN_COMMAND", "AWS-RunPowerShellScript", {}, {})
+    assert "AWS-RunShellScript, AWS-RunPatchBaseline" in reason
+    with pytest.raises(docs.DocumentError):
+        docs.build_invocation("AWS-RunPowerShellScript", {}, {}, PSEUDO)

@@ -153,14 +153,14 @@ def test_the_child_playbook_holds_no_definition_or_inventory_text(tmp_path):
     engine.state_dir.mkdir()
     engine._prepare_tasks()  # pylint: disable=protected-access
     run = engine.tasks[0]
-    text = json.dumps(eng._child_play(run, 1))  # pylint: disable=protected-access
+    text = json.dumps(children.child_playbook(run, 1))
     for fragment in ("lookup", "web[", "pwned", "slow-task", "\"all\"", "{{ lookup"):
         assert fragment not in text, fragment
     plays = json.loads(text)
-    assert plays[1]["hosts"] == eng.target_group_name(run, 1)
+    assert plays[1]["hosts"] == children.target_group_name(run, 1)
     assert plays[0]["tasks"][1]["loop"] == [0, 1, 2, 3]
     spec = engine._gate_spec(run)  # pylint: disable=protected-access
-    assert spec["hosts"] == list(hosts) and spec["groups"] == [eng.target_group_name(run, 1)] * 4
+    assert spec.hosts == list(hosts) and spec.groups == [children.target_group_name(run, 1)] * 4
 
 
 def test_secrets_reach_the_child_through_a_pipe_and_nothing_is_written(tmp_path):

@@ -30,7 +30,7 @@ from ansible_collections.mwops.ssm.plugins.module_utils._schedule import (
 )
 
 UTC = timezone.utc
-CASES = json.loads((Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "conformance-cases.json").read_text())
+CASES = json.loads((Path(__file__).resolve().parents[4] / "unit" / "fixtures" / "conformance-cases.json").read_text())
 
 
 def _cases(kind):

@@ -16,7 +16,7 @@ from ansible_collections.mwops.ssm.plugins.module_utils._rate_control import (
 )
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_core as core
 
-CASES = json.loads((Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "conformance-cases.json").read_text())
+CASES = json.loads((Path(__file__).resolve().parents[4] / "unit" / "fixtures" / "conformance-cases.json").read_text())
 
 
 def cases(kind):
