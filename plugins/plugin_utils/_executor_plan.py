@@ -36,7 +36,7 @@ from ansible_collections.mwops.ssm.plugins.module_utils._rate_control import (
     resolve_max_errors,
 )
 from ansible_collections.mwops.ssm.plugins.module_utils._schedule import duration_cutoff_problems
-from ansible_collections.mwops.ssm.plugins.module_utils._ssm_rules import check_request
+from ansible_collections.mwops.ssm.plugins.module_utils._ssm_rules import check_request, check_task_fields
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_core import CONTINUE_TASK, TaskPlan, WindowPlan
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_documents import check_task
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_targets import (
@@ -225,8 +225,15 @@ def task_rule_problems(task: Any, path: str) -> list[str]:
     # in Run Command tasks ({{TARGET_ID}}), and its documents are checked by _executor_documents.
     view = {key: task.get(key) for key in ("targets", *RATE_CONTROLS)}
     view["task_type"] = task.get("task_type", "RUN_COMMAND")
-    return [str(problem) for problem in check_task_rules(view, path, None, None)
-            if not _mixed_target_kinds(problem, path)]
+    problems = [str(problem) for problem in check_task_rules(view, path, None, None)
+                if not _mixed_target_kinds(problem, path)]
+    if not entries:
+        # The API's rule on targetless tasks (a RUN_COMMAND task needs targets), from its one home;
+        # the other target rules wait for the inventory resolution of this plan.
+        problems += [f"{path}.targets: {violation.message}"
+                     for violation in check_task_fields({"TaskType": view["task_type"], "Targets": []})
+                     if violation.path == "Targets"]
+    return problems
 
 
 def _mixed_target_kinds(problem: Any, path: str) -> bool:

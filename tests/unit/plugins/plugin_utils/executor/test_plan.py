@@ -111,7 +111,7 @@ def test_every_problem_is_reported_before_anything_runs():
     # The modules' rules (_definition.check_task, _ssm_rules, _schedule) speak in paths of the definition.
     for expected in ("AWS-RunPowerShellScript", "LAMBDA", "'nope' is not defined", "max_concurrency '0'",
                      "max_errors '101%'", "tasks[4].targets[0].key: task targets are window_target names",
-                     "'ghost' is not an inventory host", "tasks[6].targets: RUN_COMMAND tasks need targets",
+                     "'ghost' is not an inventory host", "tasks[6].targets: a RUN_COMMAND task needs targets",
                      "tasks[7].max_concurrency: required for a task with targets", "'dup' is used twice",
                      "'foo' is not supported", "Operation",
                      "tasks[12].cutoff_behavior: must be one of CONTINUE_TASK, CANCEL_TASK (got 'STOP')",
