@@ -64,7 +64,8 @@ def run_target(sandbox, tmp_path: Path, target: str, addfinalizer=None):
     start = len(sandbox.requests()) if account.is_sandbox else 0
     proc = H.run_playbook(H.write_playbook(tmp_path / f"{target}.json", play), account=account)
     log = sandbox.requests() if account.is_sandbox else []
-    H.record_calls(log[start:], [target])
+    if account.is_sandbox:  # the IAM policy test compares against calls the sandbox saw
+        H.record_calls(log[start:], [target])
     assert proc.returncode == 0, H.describe_failure(proc)
     return log, start, H.read_checkpoints(checkpoints)
 
