@@ -105,6 +105,35 @@ def test_throttling_is_retried_and_the_run_converges(sandbox, tmp_path):
     assert checkpoints
 
 
+@pytest.mark.slow
+def test_the_no_write_checkpoint_fails_on_a_write(sandbox, ssm_client, tmp_path):
+    """The checkpoint the targets rely on can fail: a write between mark and check stops the play,
+    names the call, and records no checkpoint."""
+    sandbox.set_faults(throttle_rate=0.0)
+    name = f"ckpt-{uuid.uuid4().hex[:8]}"
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    play = H.localhost_play(tmp_path, sandbox.endpoint, f"""\
+        - name: Mark
+          ansible.builtin.include_role: {{name: setup_mwsandbox, tasks_from: mark}}
+          vars: {{mwsandbox_endpoint: "{sandbox.endpoint}"}}
+        - name: A write
+          mwops.ssm.maintenance_window: {{name: {name}, schedule: rate(7 days), duration: 2, cutoff: 0}}
+        - name: Check
+          ansible.builtin.include_role: {{name: setup_mwsandbox, tasks_from: no_writes}}
+          vars: {{mwsandbox_endpoint: "{sandbox.endpoint}", mw_checkpoints: "{checkpoints}", step: a write}}
+        """)
+    try:
+        proc = H.run_playbook(play)
+    finally:
+        for page in ssm_client.get_paginator("describe_maintenance_windows").paginate():
+            for window in page["WindowIdentities"]:
+                if window["Name"] == name:
+                    ssm_client.delete_maintenance_window(WindowId=window["WindowId"])
+    assert proc.returncode != 0, H.describe_failure(proc)
+    assert "a write made write calls: ['CreateMaintenanceWindow']" in proc.stdout, H.describe_failure(proc)
+    assert not checkpoints.exists()
+
+
 # ------------------------------------------------------------------------------------------
 # The real-AWS opt-in, proven without leaving loopback: the plan for each mode, and the
 # cleanup against the sandbox standing in for the account.
