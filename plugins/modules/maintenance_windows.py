@@ -423,7 +423,8 @@ def main() -> None:
         return state, plan_window_for(state, entry.window_id, entry.desired, model, **options)
 
     # Read and plan (validate) every window before the first write to any of them.
-    planned = _batch.run_all(entries, plan_one, workers, params["fail_fast"])
+    # Not fail-fast: reads only, and every definition error is worth reporting at once.
+    planned = _batch.run_all(entries, plan_one, workers)
     invalid = [(entries[o.index], o.error) for o in planned if isinstance(o.error, DefinitionError)]
     if invalid:
         problems = [{"path": f"{item_path(entry)}.{p.path}" if p.path else item_path(entry), "message": p.message}
