@@ -13,7 +13,7 @@ short_description: Converge a list of SSM maintenance windows in one call
 version_added: 0.1.0
 description:
   - Converges every window of an account-region in one module run, each item exactly as
-    M(mwops.ssm.maintenance_window) would converge it (window, targets, tasks, tags, O(windows[].state)).
+    M(mwops.ssm.maintenance_window) would converge it (window, targets, tasks, tags, and C(state) per item).
   - One paged C(DescribeMaintenanceWindows) call finds every window by name; the windows are then read, planned and
     written concurrently by O(workers) threads sharing one client. SSM throttling is retried with jittered backoff.
   - Every definition is validated (the argument spec of M(mwops.ssm.maintenance_window), the whole-definition
@@ -342,8 +342,8 @@ def validate_items(params: Doc) -> t.Tuple[t.List[Entry], t.List[Doc]]:
         item_params = result.validated_parameters
         name = item_params.get("name")
         if name is not None and name in first_index:
-            problems.append({"path": f"{path}.name", "message": f"'{name}' is listed more than once (also "
-                                                               f"windows[{first_index[name]}]); names must be unique"})
+            message = f"'{name}' is listed more than once (also windows[{first_index[name]}]); names must be unique"
+            problems.append({"path": f"{path}.name", "message": message})
             continue
         if name is not None:
             first_index[name] = index
@@ -371,8 +371,8 @@ def purge_entries(client, identities: t.Sequence[Doc], listed: t.Sequence[Entry]
     for outcome in tags:
         if outcome.error is not None:
             raise outcome.error
-    return [Entry(None, w.get("Name"), w["WindowId"], {"purge_tags": True, "purge_targets": True, "purge_tasks": True,
-                                                      "force": False, "state": "absent"}, None)
+    absent = {"purge_tags": True, "purge_targets": True, "purge_tasks": True, "force": False, "state": "absent"}
+    return [Entry(None, w.get("Name"), w["WindowId"], dict(absent), None)
             for w, outcome in zip(unlisted, tags) if (outcome.value or {}).get(owner_key) == owner]
 
 

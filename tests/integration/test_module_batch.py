@@ -288,7 +288,7 @@ def test_two_batch_runs_at_once_leave_no_duplicates(sandbox, ssm_client, tmp_pat
     start = len(sandbox.requests())
     runs = [subprocess.Popen([H.ansible_bin("ansible-playbook"), "-i", "localhost,", str(playbook)],
                              env=H.environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             cwd=str(tmp_path)) for _ in range(2)]
+                             cwd=str(tmp_path)) for _run in range(2)]
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     log = sandbox.requests()[start:]
     creates = [r for r in log if r["operation"] == "CreateMaintenanceWindow"]

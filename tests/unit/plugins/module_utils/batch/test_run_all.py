@@ -104,7 +104,12 @@ def test_fail_fast_starts_nothing_after_a_failure_and_says_what_was_not_started(
 
 
 def test_without_fail_fast_every_item_runs_after_a_failure():
-    outcomes = run_all(list(range(5)), lambda i, _x: (_ for _ in ()).throw(Boom()) if i == 0 else i, workers=1)
+    def work(index, _item):
+        if index == 0:
+            raise Boom()
+        return index
+
+    outcomes = run_all(list(range(5)), work, workers=1)
     assert not_started(outcomes) == []
     assert [o.ok for o in outcomes] == [False, True, True, True, True]
 
