@@ -50,7 +50,11 @@ def find_window(client, name: str | None = None, window_id: str | None = None,
                                                           f"('{window.get('Name')}'); {name_option} and window_id "
                                                           f"must agree")])
         return window
-    matches = _ssm.find_windows_by_name(client, name or "")
+    return _window_named(client, _ssm.find_windows_by_name(client, name or ""), name)
+
+
+def _window_named(client, matches: t.Sequence[Doc], name: str | None) -> Doc | None:
+    """GetMaintenanceWindow of the one window in ``matches`` (identities of that name)."""
     if len(matches) > 1:
         ids = ", ".join(sorted(w["WindowId"] for w in matches))
         raise DefinitionError([d.Problem("name", f"{len(matches)} maintenance windows are named '{name}' ({ids}); "
@@ -58,6 +62,21 @@ def find_window(client, name: str | None = None, window_id: str | None = None,
     if not matches:
         return None
     return _ssm.get_window(client, matches[0]["WindowId"])
+
+
+def find_all_windows(client) -> list[Doc]:
+    """The identity (ID, name, ...) of every window in the account-region: one paged
+    DescribeMaintenanceWindows, for a batch that looks up many windows by name."""
+    return _ssm.describe_windows(client)
+
+
+def find_window_among(client, identities: t.Sequence[Doc], name: str | None = None,
+                      window_id: str | None = None) -> Doc | None:
+    """``find_window`` over identities already listed by ``find_all_windows`` (same rules, same
+    errors); a window ID is read directly, as ``find_window`` does."""
+    if window_id:
+        return find_window(client, name, window_id)
+    return _window_named(client, [w for w in identities if w.get("Name") == name], name)
 
 
 def read_window_state(client, api_window: Doc, full_tasks: bool = True,
@@ -215,16 +234,28 @@ def ensure_window(client, name: str | None, window_id: str | None, desired: Doc 
                   ) -> tuple[Plan, Doc | None]:
     """Converge one window (``desired`` None: absent).  Returns the plan and the final document."""
     state = window_state(client, name, window_id)
+    plan = plan_window_for(state, window_id, desired, _ssm.service_model(client), purge_tags=purge_tags,
+                           purge_targets=purge_targets, purge_tasks=purge_tasks, force=force)
+    return plan, apply_window_plan(client, state, plan, desired, check_mode, keep_going)
+
+
+def plan_window_for(state: WindowState | None, window_id: str | None, desired: Doc | None,
+                    model: t.Mapping[str, t.Any], **options: bool) -> Plan:
+    """The first half of ``ensure_window``: plan (and validate) against the state read."""
     if desired is not None and window_id and state is None:
         raise DefinitionError([d.Problem("window_id", f"no maintenance window with ID {window_id} exists")])
-    plan = plan_window(desired, state, _ssm.service_model(client), compare_tags=_ssm.window_tag_changes,
-                       purge_tags=purge_tags, purge_targets=purge_targets, purge_tasks=purge_tasks, force=force)
+    return plan_window(desired, state, model, compare_tags=_ssm.window_tag_changes, **options)
+
+
+def apply_window_plan(client, state: WindowState | None, plan: Plan, desired: Doc | None, check_mode: bool,
+                      keep_going: t.Callable[[], bool] | None = None) -> Doc | None:
+    """The second half of ``ensure_window``: send the writes, then read back the final document."""
     ids = apply(client, plan, check_mode, keep_going)
     final = plan.after
     if plan.changed and not check_mode and desired is not None:
         new_id = ids.get(NEW_WINDOW_ID) or (state.window_id if state else None)
         final = state_document(read_window_state(client, _ssm.get_window(client, new_id)))
-    return plan, final
+    return final
 
 
 def _task_candidates(client, state: WindowState, desired: Doc) -> list[Doc]:
