@@ -93,7 +93,9 @@ def read_state(client, baseline_id: str, with_default: bool) -> P.BaselineState 
     api = get_baseline(client, baseline_id)
     if api is None:
         return None
-    state = P.BaselineState(api=api, tags=list_tags(client, api["BaselineId"]))
+    # AWS's own baselines carry no tags of ours (and cannot be managed: the plan refuses them).
+    tags = {} if P.is_aws_provided(api["BaselineId"]) else list_tags(client, api["BaselineId"])
+    state = P.BaselineState(api=api, tags=tags)
     if with_default:
         state.default_id = get_default_baseline(client, api.get("OperatingSystem") or "WINDOWS")
     return state
@@ -120,7 +122,7 @@ def surroundings(client, req: P.Request, state: P.BaselineState | None) -> P.Sur
     os_name = (state.api.get("OperatingSystem") if state else None) or req.baseline.get("operating_system") or "WINDOWS"
     if req.present and req.patch_groups:
         have = set(state.patch_groups) if state else set()
-        for group in sorted(set(req.patch_groups) - have):
+        for group in sorted(set(req.patch_groups) - have - {""}):  # an empty name is the plan's error
             owner = group_owner(client, group, os_name)
             if owner and (state is None or owner[0] != state.baseline_id):
                 around.group_owners[group] = owner

@@ -100,6 +100,7 @@ class Plan:
     before: Doc | None = None
     after: Doc | None = None
     warnings: list[str] = dataclasses.field(default_factory=list)
+    updates_baseline: bool = False  # an UpdatePatchBaseline is planned
 
     @property
     def changed(self) -> bool:
@@ -178,6 +179,7 @@ def _plan_present(req: Request, state: BaselineState | None, around: Surrounding
         tags = {str(k): "" if v is None else str(v) for k, v in (req.tags or {}).items()}
     else:
         plan.changed_fields = B.differences(desired, current)
+        plan.updates_baseline = bool(plan.changed_fields)
         if plan.changed_fields:
             request = dict(B.to_api(after), BaselineId=baseline_id, Replace=True)
             request.pop("OperatingSystem", None)
@@ -231,7 +233,9 @@ def _plan_present(req: Request, state: BaselineState | None, around: Surrounding
 
     if problems:
         raise BaselineError(problems)
-    plan.after = document(after, baseline_id, tags, groups, default)
+    # What GetPatchBaseline will answer: AWS's defaults filled in; unchanged members as AWS has them.
+    predicted = B.from_api(B.to_api(after)) if state is None or plan.updates_baseline else current
+    plan.after = document(predicted, baseline_id, tags, groups, default)
     return plan
 
 
