@@ -144,18 +144,21 @@ def plan_baseline(req: Request, state: BaselineState | None, around: Surrounding
         raise BaselineError([R.Problem("baseline_id" if state else "aws_provided",
                                        "AWS-provided baselines cannot be changed or deleted; copy its fields into a "
                                        "custom baseline with another name")])
+    problems: list[R.Problem] = []
     if not req.present:
-        plan = _plan_absent(req, state, around)
+        plan = _plan_absent(req, state, around, problems)
     else:
-        plan = _plan_present(req, state, around)
-    problems = validate(plan.ops, model)
+        plan = _plan_present(req, state, around, problems)
+    # The documented rules first, then botocore's constraints: one message per field.
+    seen = {p.path for p in problems}
+    problems += [p for p in validate(plan.ops, model) if p.path not in seen]
     if problems:
         raise BaselineError(problems)
     return plan
 
 
-def _plan_present(req: Request, state: BaselineState | None, around: Surroundings) -> Plan:
-    problems: list[R.Problem] = []
+def _plan_present(req: Request, state: BaselineState | None, around: Surroundings,
+                  problems: list[R.Problem]) -> Plan:
     current = B.from_api(state.api) if state else {}
     desired = req.baseline
     if state and desired.get("operating_system") and desired["operating_system"] != current.get("operating_system"):
@@ -231,8 +234,6 @@ def _plan_present(req: Request, state: BaselineState | None, around: Surrounding
         plan.changed_fields.append("default_for_os")
         default = False
 
-    if problems:
-        raise BaselineError(problems)
     # What GetPatchBaseline will answer: AWS's defaults filled in; unchanged members as AWS has them.
     predicted = B.from_api(B.to_api(after)) if state is None or plan.updates_baseline else current
     plan.after = document(predicted, baseline_id, tags, groups, default)
@@ -246,11 +247,11 @@ def _restore_default(around: Surroundings, os_name: str, problems: list[R.Proble
     return Op("RegisterDefaultPatchBaseline", {"BaselineId": around.aws_default_id or ""}, "default_for_os")
 
 
-def _plan_absent(req: Request, state: BaselineState | None, around: Surroundings) -> Plan:
+def _plan_absent(req: Request, state: BaselineState | None, around: Surroundings,
+                 problems: list[R.Problem]) -> Plan:
     plan = Plan(before=current_document(state) if state else None)
     if state is None:
         return plan
-    problems: list[R.Problem] = []
     baseline_id = state.baseline_id
     os_name = state.api.get("OperatingSystem") or "WINDOWS"
     is_default = state.default_id == baseline_id
@@ -268,8 +269,6 @@ def _plan_absent(req: Request, state: BaselineState | None, around: Surroundings
         plan.ops.append(Op("DeregisterPatchBaselineForPatchGroup", {"BaselineId": baseline_id, "PatchGroup": group},
                            "patch_groups"))
     plan.ops.append(Op("DeletePatchBaseline", {"BaselineId": baseline_id}))
-    if problems:
-        raise BaselineError(problems)
     plan.changed_fields = ["state"]
     return plan
 

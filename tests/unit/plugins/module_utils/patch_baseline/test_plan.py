@@ -123,12 +123,16 @@ def test_operating_system_cannot_change_and_aws_baselines_are_refused():
 
 @pytest.mark.parametrize("options, path, words", [
     ({"name": "ab"}, "name", "3"),
-    ({"name": "prod", "approved_patches_compliance_level": "SEVERE"}, "approved_patches_compliance_level", "enum"),
+    ({"name": "prod", "approved_patches_compliance_level": "SEVERE"}, "approved_patches_compliance_level",
+     "must be one of CRITICAL, HIGH"),
     ({"name": "prod", "approval_rules": {"patch_rules": [dict(RULES["patch_rules"][0], approve_after_days=361)]}},
      "approval_rules.patch_rules[0].approve_after_days", "360"),
-    ({"name": "prod", "global_filters": {"patch_filters": [{"key": k, "values": ["x"]} for k in
-                                                           ("PRODUCT", "CLASSIFICATION", "SEVERITY", "ARCH", "NAME")]}},
+    ({"name": "prod", "operating_system": "AMAZON_LINUX_2023", "global_filters": {"patch_filters": [
+        {"key": k, "values": ["x"]} for k in ("PRODUCT", "CLASSIFICATION", "SEVERITY", "ARCH", "NAME")]}},
      "global_filters.patch_filters", "4"),
+    # A rule problem and a botocore problem are reported together.
+    ({"name": "prod", "global_filters": {"patch_filters": [{"key": "SECTION", "values": ["x"] * 21}]}},
+     "global_filters.patch_filters[0].values", "20"),
     ({"name": "prod", "approval_rules": {"patch_rules": RULES["patch_rules"] * 11}}, "approval_rules.patch_rules", "10"),
     ({"name": "prod", "operating_system": "AMAZON_LINUX_2",
       "sources": [{"name": "r", "products": ["p"], "configuration": "s3cr3t" * 200}]},
