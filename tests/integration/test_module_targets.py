@@ -30,6 +30,7 @@ EXPECTED_WRITES = {
     "mw_task": {"RegisterTaskWithMaintenanceWindow", "UpdateMaintenanceWindowTask",
                 "DeregisterTaskFromMaintenanceWindow"},
     "maintenance_window_info": {"CreateMaintenanceWindow"},
+    "patch_compliance_info": set(),  # read-only: seeded states, every step checked for 0 writes
 }
 
 
