@@ -158,7 +158,8 @@ class ActionModule(ActionBase):
         seconds_to_cutoff = None if cancel_at is None else float(cancel_at) - time.time()
         patch_command = self._host_text(task_vars, "mw_patch_command", None)
         return build_invocation(spec["document"], spec.get("parameters") or {}, spec.get("user_documents") or {},
-                                pseudo, seconds_to_cutoff, patch_command)
+                                pseudo, seconds_to_cutoff, patch_command,
+                                (spec.get("patch_baselines") or {}).get(host))
 
     def _host_var(self, task_vars: dict[str, Any], name: str, default: Any) -> Any:
         if name not in task_vars:

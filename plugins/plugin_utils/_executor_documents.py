@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._patch_local import script_arguments
+
 RUN_SHELL_SCRIPT = "AWS-RunShellScript"
 RUN_PATCH_BASELINE = "AWS-RunPatchBaseline"
 BUILTIN_DOCUMENTS = (RUN_SHELL_SCRIPT, RUN_PATCH_BASELINE)
@@ -182,18 +184,65 @@ def _shell_invocation(parameters: Mapping[str, Any], seconds_to_cutoff: float | 
 PATCH_SCRIPT = r"""
 op="$1"
 custom="$2"
+baseline="$3"
+shift 3
+# The rest: the baseline's rejected package patterns. Data only: checked against a strict pattern
+# before they got here, never evaluated; globbing is off so they are matched, not expanded.
+set -f
+patterns="$*"
 if [ -n "$custom" ]; then
-  exec /bin/sh -c "$custom \"\$0\"" "$op"
+  exec /bin/sh -c "$custom \"\$@\"" mw-patch "$op" "$@"
 fi
+[ -n "$baseline" ] && printf 'Baseline: %s\n' "$baseline"
+is_rejected() {
+  for pat in $patterns; do
+    case "$1" in $pat) return 0;; esac
+  done
+  return 1
+}
+count() { echo $#; }
 if command -v apt-get >/dev/null 2>&1; then
   if [ "$op" = scan ]; then
     out=$(LC_ALL=C apt-get -s -q -o Debug::NoLocking=1 upgrade) || exit $?
-    echo "Missing updates: $(printf '%s\n' "$out" | grep -c '^Inst ' || true)"
-    printf '%s\n' "$out" | grep '^Inst ' || true
+    if [ -z "$patterns" ]; then
+      echo "Missing updates: $(printf '%s\n' "$out" | grep -c '^Inst ' || true)"
+      printf '%s\n' "$out" | grep '^Inst ' || true
+      exit 0
+    fi
+    missing=""; rejected=""; lines=""
+    while read -r word pkg rest; do
+      [ "$word" = Inst ] || continue
+      if is_rejected "$pkg"; then rejected="$rejected $pkg"; else missing="$missing $pkg"; lines="$lines
+Inst $pkg $rest"; fi
+    done <<MWOPS_END
+$out
+MWOPS_END
+    echo "Missing updates: $(count $missing)"
+    [ -n "$lines" ] && printf '%s\n' "${lines#?}"
+    echo "Rejected updates: $(count $rejected)"
+    for pkg in $rejected; do echo "Rejected: $pkg"; done
     exit 0
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get -q update || exit $?
+  held=""
+  if [ -n "$patterns" ]; then
+    shown=$(apt-mark showhold) || exit $?
+    already=" $(echo $shown) "
+    for pkg in $(dpkg-query -W -f '${Package}\n'); do
+      is_rejected "$pkg" || continue
+      case "$already" in *" $pkg "*) continue;; esac
+      held="$held $pkg"
+    done
+  fi
+  if [ -n "$held" ]; then
+    # The holds last for this run only: released on every exit, failures and signals included.
+    release() { rc=$?; trap - EXIT; apt-mark unhold $held >/dev/null && echo "Released the holds:$held"; exit $rc; }
+    trap release EXIT
+    trap 'exit 143' TERM; trap 'exit 130' INT; trap 'exit 129' HUP
+    apt-mark hold $held >/dev/null || exit $?
+    echo "Held for this run (rejected by the baseline):$held"
+  fi
   apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold upgrade || exit $?
   if [ -f /var/run/reboot-required ]; then echo MWOPS_REBOOT_REQUIRED; fi
   exit 0
@@ -201,11 +250,30 @@ fi
 for pm in dnf yum; do
   if command -v "$pm" >/dev/null 2>&1; then
     if [ "$op" = scan ]; then
-      "$pm" -q check-update; rc=$?
-      [ "$rc" -eq 100 ] && exit 0
-      exit "$rc"
+      if [ -z "$patterns" ]; then
+        "$pm" -q check-update; rc=$?
+        [ "$rc" -eq 100 ] && exit 0
+        exit "$rc"
+      fi
+      out=$("$pm" -q check-update); rc=$?
+      if [ "$rc" -ne 0 ] && [ "$rc" -ne 100 ]; then printf '%s\n' "$out"; exit "$rc"; fi
+      missing=""; rejected=""
+      while read -r nevra version repo; do
+        [ -n "$repo" ] || continue
+        if is_rejected "${nevra%.*}"; then rejected="$rejected ${nevra%.*}"; else missing="$missing $nevra"; fi
+      done <<MWOPS_END
+$out
+MWOPS_END
+      echo "Missing updates: $(count $missing)"
+      for pkg in $missing; do echo "Update: $pkg"; done
+      echo "Rejected updates: $(count $rejected)"
+      for pkg in $rejected; do echo "Rejected: $pkg"; done
+      exit 0
     fi
-    "$pm" -y -q upgrade || exit $?
+    set --
+    for pat in $patterns; do set -- "$@" "--exclude=$pat"; done
+    [ -n "$patterns" ] && echo "Excluded for this run (rejected by the baseline): $patterns"
+    "$pm" -y -q upgrade "$@" || exit $?
     if command -v needs-restarting >/dev/null 2>&1; then
       needs-restarting -r >/dev/null 2>&1 || echo MWOPS_REBOOT_REQUIRED
     fi
@@ -213,6 +281,10 @@ for pm in dnf yum; do
   fi
 done
 if command -v zypper >/dev/null 2>&1; then
+  if [ -n "$patterns" ]; then
+    echo "The baseline rejects packages; the local executor mirrors that with apt holds and dnf/yum excludes, not on zypper hosts." >&2
+    exit 1
+  fi
   if [ "$op" = scan ]; then zypper -n -q list-updates; exit $?; fi
   zypper -n -q update || exit $?
   zypper needs-rebooting >/dev/null 2>&1; [ $? -eq 102 ] && echo MWOPS_REBOOT_REQUIRED
@@ -223,10 +295,14 @@ exit 1
 """
 
 
-def _patch_invocation(parameters: Mapping[str, Any], patch_command: str | None) -> Invocation:
+def _patch_invocation(parameters: Mapping[str, Any], patch_command: str | None,
+                      patch_baseline: Mapping[str, Any] | None = None) -> Invocation:
     operation = (_single(parameters, "Operation") or "Scan").lower()
     reboot = _single(parameters, "RebootOption", "RebootIfNeeded") == "RebootIfNeeded"
-    command = f"/bin/sh -c {shlex.quote(PATCH_SCRIPT)} mw-patch {shlex.quote(operation)} {shlex.quote(patch_command or '')}"
+    # The baseline's label and rejected patterns are arguments of the script (data, never its text).
+    baseline = script_arguments(patch_baseline) or [""]
+    command = " ".join(shlex.quote(a) for a in ("/bin/sh", "-c", PATCH_SCRIPT, "mw-patch", operation,
+                                                  patch_command or "", *baseline))
     return Invocation("ansible.legacy.command", {"_raw_params": command, "_uses_shell": True}, "patch",
                       reboot=reboot and operation == "install", extra={"operation": operation})
 
@@ -242,7 +318,7 @@ def _custom_invocation(mapping: Mapping[str, Any], parameters: Mapping[str, Any]
 
 def build_invocation(document: str, parameters: Mapping[str, Any], user_documents: Mapping[str, Any],
                      pseudo: Mapping[str, str], seconds_to_cutoff: float | None = None,
-                     patch_command: str | None = None) -> Invocation:
+                     patch_command: str | None = None, patch_baseline: Mapping[str, Any] | None = None) -> Invocation:
     """The work of one invocation, pseudo parameters substituted (check_task first)."""
     parameters = substitute_pseudo_parameters(dict(parameters or {}), pseudo)
     if document in user_documents:
@@ -251,7 +327,7 @@ def build_invocation(document: str, parameters: Mapping[str, Any], user_document
     if document == RUN_SHELL_SCRIPT:
         return _shell_invocation(parameters, seconds_to_cutoff)
     if document == RUN_PATCH_BASELINE:
-        return _patch_invocation(parameters, patch_command)
+        return _patch_invocation(parameters, patch_command, patch_baseline)
     raise DocumentError(f"document {document!r} is not supported by the local executor")
 
 

@@ -118,13 +118,14 @@ class Engine(ExecutionRecords):
                  display: Callable[[str], None], user_documents: Mapping[str, Any] | None = None,
                  forks_ceiling: int = 50, retention_days: float = history.RETENTION_DAYS,
                  allow_empty_targets: bool = False, clock: Callable[[], float] = time.time,
-                 poll_interval: float = 0.1) -> None:
+                 poll_interval: float = 0.1, patch_baselines: Mapping[str, Any] | None = None) -> None:
         history.check_retention_days(retention_days)
         self.plan = plan
         self.history_dir = Path(history_dir)
         self.launcher = launcher
         self.display = display
         self.user_documents = dict(user_documents or {})
+        self.patch_baselines = dict(patch_baselines or {})  # host -> baseline assignment (_patch_local)
         self.forks_ceiling = forks_ceiling
         self.retention_days = retention_days
         self.allow_empty_targets = allow_empty_targets
@@ -240,6 +241,7 @@ class Engine(ExecutionRecords):
             "document": task.spec.task_arn,
             "parameters": task.spec.parameters,
             "user_documents": self.user_documents,
+            "patch_baselines": self.patch_baselines,
             "max_errors": task.spec.max_errors,
             "cancel_at": task.cancel_at,
             "history_dir": str(self.history_dir),
