@@ -30,6 +30,10 @@ EXPECTED_WRITES = {
     "mw_task": {"RegisterTaskWithMaintenanceWindow", "UpdateMaintenanceWindowTask",
                 "DeregisterTaskFromMaintenanceWindow"},
     "maintenance_window_info": {"CreateMaintenanceWindow"},
+    "patch_baseline": {"CreatePatchBaseline", "UpdatePatchBaseline", "DeletePatchBaseline", "AddTagsToResource",
+                       "RemoveTagsFromResource", "RegisterPatchBaselineForPatchGroup",
+                       "DeregisterPatchBaselineForPatchGroup", "RegisterDefaultPatchBaseline"},
+    "patch_baseline_info": {"CreatePatchBaseline", "RegisterPatchBaselineForPatchGroup"},
     "patch_compliance_info": set(),  # read-only: seeded states, every step checked for 0 writes
 }
 

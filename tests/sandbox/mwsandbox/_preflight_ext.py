@@ -6,8 +6,8 @@
   ResourceType; pages of at most ``MaxResults`` (5-50).
 - SSM ``DescribeInstancePatchStates``: the ``patch_state`` registered with a node (InstanceIds <= 50),
   shaped by ``_patch_state_ext`` (which also serves the patch-group reads and seeds states).
-- SSM ``DescribePatchGroups``: the registrations made with RegisterPatchBaselineForPatchGroup
-  (moto fills every group with its default baselines, which AWS does not list).
+- SSM ``DescribePatchGroups``: the registrations made with RegisterPatchBaselineForPatchGroup, served
+  by ``_patch_ext`` (the one place that keeps them).
 - Resource Groups ``ListGroupResources``: a ``TAG_FILTERS_1_0`` group's EC2 instances, evaluated
   against moto's EC2 tags (moto raises NotImplementedError).
 - IAM ``SimulatePrincipalPolicy``: a small evaluator over the identity's inline, attached and
@@ -35,6 +35,7 @@ from moto.ssm.exceptions import ValidationException
 from moto.ssm.responses import SimpleSystemManagerResponse
 
 from . import _managed_ext, _patch_state_ext
+from ._patch_ext import describe_patch_groups
 
 INFO_FILTER_KEYS = ("InstanceIds", "PingStatus", "PlatformTypes", "ResourceType")
 
@@ -94,22 +95,6 @@ def describe_instance_patch_states(self: SimpleSystemManagerResponse) -> ActionR
     states = [s for s in found if s is not None]
     page, token = _page(states, params.get("NextToken"), int(params.get("MaxResults") or 10))
     return ActionResult({"InstancePatchStates": page, **({"NextToken": token} if token else {})})
-
-
-def describe_patch_groups(self: SimpleSystemManagerResponse) -> ActionResult:
-    params = json.loads(self.body or "{}")
-    backend = self.ssm_backend
-    mappings = []
-    for name in sorted(backend.patch_groups):
-        for operating_system, baseline_id in sorted(backend.patch_groups[name].associations.items()):
-            baseline = backend.baselines.get(baseline_id)
-            if baseline is None:
-                continue  # moto's default association, not a registration
-            mappings.append({"PatchGroup": name, "BaselineIdentity": {
-                "BaselineId": baseline.id, "BaselineName": baseline.name, "OperatingSystem": operating_system,
-                "BaselineDescription": baseline.description or "", "DefaultBaseline": False}})
-    page, token = _page(mappings, params.get("NextToken"), int(params.get("MaxResults") or 10))
-    return ActionResult({"Mappings": page, **({"NextToken": token} if token else {})})
 
 
 # --------------------------------------------------------------------------- resource groups
