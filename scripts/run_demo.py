@@ -14,6 +14,8 @@ Starts the loopback SSM/IAM sandbox and, in one run:
      then passes once the definition is fixed,
  10. runs a window in the sandbox, reads its SSM execution history back with mw_execution_info
      and writes the audit evidence with mw_report,
+ 11. converges a patch baseline shared by two patch groups with their windows (the patch_groups
+     role) and shows the compliance summary the nodes reported (seeded) with patch_compliance_info,
 then stops the sandbox. After each step it says what changed in the sandbox, per window (and
 per IAM role), and how many write calls were made. Step 8's history and report and step 10's
 report stay in the output directory it prints. Uses the pinned venv and collection tree of scripts/devenv.py.
@@ -349,6 +351,8 @@ def main() -> int:
         demo.step("SSM execution history and audit evidence: a window runs in the sandbox, its history is read "
                   "back with mw_execution_info and mw_report writes the evidence", "demo_history.yml",
                   "-e", f"mwops_report_dir={ssm_report_dir}")
+        demo.step("Patching as code: one baseline for the dev and prod web patch groups, their windows, and the "
+                  "compliance summary the nodes reported", "demo_patching.yml")
         step10_reports = sorted(ssm_report_dir.glob("*"))
         if not step10_reports:
             raise SystemExit(f"[demo] step 10 wrote no evidence report under {ssm_report_dir}")

@@ -153,7 +153,8 @@ class ActionModule(ActionBase):
         seconds_to_cutoff = None if spec.cancel_at is None else float(spec.cancel_at) - time.time()
         patch_command = self._host_text(task_vars, "mw_patch_command", None)
         return build_invocation(spec.document, spec.parameters or {}, spec.user_documents or {},
-                                spec.pseudo_parameters(host, invocation_id), seconds_to_cutoff, patch_command)
+                                spec.pseudo_parameters(host, invocation_id), seconds_to_cutoff, patch_command,
+                                spec.patch_baselines.get(host))
 
     def _host_var(self, task_vars: dict[str, Any], name: str, default: Any) -> Any:
         if name not in task_vars:

@@ -25,6 +25,7 @@ from ansible.utils.vars import load_extra_vars
 
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _executor_preflight as preflight
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _history as history
+from ansible_collections.mwops.ssm.plugins.plugin_utils import _patch_local as patch_local
 from ansible_collections.mwops.ssm.plugins.plugin_utils import _report as report
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_engine import ChildLauncher, Engine
 from ansible_collections.mwops.ssm.plugins.plugin_utils._executor_plan import (
@@ -77,6 +78,7 @@ ARGUMENT_SPEC = {
     "tags_variable": {"type": "str", "default": "mw_tags"},
     "allow_empty_targets": {"type": "bool", "default": False},
     "documents": {"type": "dict", "default": {}},
+    "patch_baselines": {"type": "list", "elements": "dict", "default": []},
     "duration_seconds": {"type": "float"},
     "cutoff_seconds": {"type": "float"},
     "forks_ceiling": {"type": "int", "default": 50},
@@ -126,6 +128,15 @@ class ActionModule(ActionBase):
                               args["cutoff_seconds"])
         except PlanError as exc:
             raise AnsibleActionFail(str(exc)) from None
+        try:
+            assigned = patch_local.plan_assignments(_plain(args["patch_baselines"]), plan.tasks,
+                                                    {h.name: h.tags for h in hosts},
+                                                    self._host_systems(task_vars, [h.name for h in hosts])
+                                                    if args["patch_baselines"] else {},
+                                                    _plain(args["documents"]))
+        except patch_local.PatchBaselineError as exc:
+            raise AnsibleActionFail(str(exc)) from None
+        result["patch_baselines"] = assigned
         estimates = _estimates(args["preflight_estimates"])
         checked = preflight.run_preflight(window, plan, hosts, history_dir if os.path.isdir(history_dir) else None,
                                           estimates, args["allow_empty_targets"])
@@ -143,7 +154,7 @@ class ActionModule(ActionBase):
         launcher = self._launcher(sources, args["child_args"])
         engine = Engine(plan, history_dir, launcher, display.display, user_documents=_plain(args["documents"]),
                         forks_ceiling=args["forks_ceiling"], retention_days=args["retention_days"],
-                        allow_empty_targets=args["allow_empty_targets"])
+                        allow_empty_targets=args["allow_empty_targets"], patch_baselines=assigned)
         try:
             record = engine.run()
         except history.UnsafeDirectoryError as exc:
@@ -214,6 +225,16 @@ class ActionModule(ActionBase):
             hosts.append(InventoryHost(name, host_tags(_plain(self._templar.template(tags))),
                                        frozenset(membership.get(name, ()))))
         return hosts
+
+    def _host_systems(self, task_vars: dict[str, Any], names: list[str]) -> dict[str, str | None]:
+        """Each host's operating system for its baseline: mw_operating_system, else its distribution fact."""
+        hostvars = task_vars.get("hostvars") or {}
+        systems = {}
+        for name in names:
+            found = hostvars[name] if name in hostvars else {}
+            facts = found.get("ansible_facts") or {}
+            systems[name] = patch_local.host_operating_system(found.get("mw_operating_system"), facts.get("distribution"))
+        return systems
 
     # ------------------------------------------------------------------ child runs
 

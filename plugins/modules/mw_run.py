@@ -149,6 +149,24 @@ options:
       - Pseudo parameters are replaced in C(args) and parameters.
     type: dict
     default: {}
+  patch_baselines:
+    description:
+      - Patch baselines in the vocabulary of M(mwops.ssm.patch_baseline) (C(name) or C(baseline_id),
+        C(operating_system), C(rejected_patches), C(patch_groups), C(default_for_os); other fields are accepted and
+        not used), for C(AWS-RunPatchBaseline) tasks.
+      - As in AWS, a host patches with the baseline registered for its patch group (its C(Patch Group) or
+        C(PatchGroup) tag), else with the one that is C(default_for_os) for its operating system (host variable
+        C(mw_operating_system), AWS's C(OperatingSystem) value such as V(UBUNTU), else its gathered distribution
+        fact). Without a baseline a host installs every available update.
+      - Install holds (apt) or excludes (dnf, yum) the baseline's C(rejected_patches) for the run, restored
+        afterwards, also on failure; Scan reports them as rejected and does not count them as missing. Each entry
+        must be a package name or a name pattern with C(*) and C(?) (letters, digits and C(._+:~-)); others are
+        refused before anything runs.
+      - Approval rules, classifications and approval delays are not mirrored (they need vendor metadata); see
+        C(docs/patching.md).
+    type: list
+    elements: dict
+    default: []
   duration_seconds:
     description:
       - Local-only. The window's duration in seconds instead of C(window.duration) hours, for tests.
@@ -392,6 +410,12 @@ preflight:
           (C(status), C(subject), C(message), C(instance_ids) - here inventory hostnames) and C(evidence).
       type: list
       elements: dict
+patch_baselines:
+  description: The baseline each host targeted by an C(AWS-RunPatchBaseline) task patches with, and why.
+  returned: always, once the window and inventory were read
+  type: dict
+  sample:
+    web-01: {baseline: prod-ubuntu, reason: "patch group Prod-Web", rejected: ["nginx*"]}
 preflight_summary:
   description: The preflight report as a readable table, one line per element (also shown in the output).
   returned: always, once the window and inventory were read

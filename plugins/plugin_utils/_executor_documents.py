@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._patch_local import script_arguments
+
 RUN_SHELL_SCRIPT = "AWS-RunShellScript"
 RUN_PATCH_BASELINE = "AWS-RunPatchBaseline"
 SUPPORTED_TASK_TYPES = ("RUN_COMMAND",)
@@ -167,9 +169,17 @@ def shell_command(script: str, timeout: int | None, working_directory: str | Non
     return f"/bin/sh -c {shlex.quote(wrapper)} {shlex.quote(body)}"
 
 
-def _shell_invocation(parameters: Mapping[str, Any], seconds_to_cutoff: float | None,
-                      patch_command: str | None) -> Invocation:
-    del patch_command  # a shell script has no package-manager command
+@dataclass(frozen=True)
+class HostContext:
+    """What a document's build step knows of the host one invocation runs on."""
+
+    seconds_to_cutoff: float | None = None  # until a CANCEL_TASK cutoff; None without one
+    patch_command: str | None = None  # the host's mw_patch_command (a package-manager test double)
+    patch_baseline: Mapping[str, Any] | None = None  # the baseline assigned to the host (_patch_local)
+
+
+def _shell_invocation(parameters: Mapping[str, Any], host: HostContext) -> Invocation:
+    seconds_to_cutoff = host.seconds_to_cutoff
     script = "\n".join(_as_list(parameters.get("commands")))
     limit = int(_single(parameters, "executionTimeout", str(DEFAULT_EXECUTION_TIMEOUT)) or DEFAULT_EXECUTION_TIMEOUT)
     timeout = _bounded_timeout(limit, seconds_to_cutoff)
@@ -181,18 +191,65 @@ def _shell_invocation(parameters: Mapping[str, Any], seconds_to_cutoff: float | 
 PATCH_SCRIPT = r"""
 op="$1"
 custom="$2"
+baseline="$3"
+shift 3
+# The rest: the baseline's rejected package patterns. Data only: checked against a strict pattern
+# before they got here, never evaluated; globbing is off so they are matched, not expanded.
+set -f
+patterns="$*"
 if [ -n "$custom" ]; then
-  exec /bin/sh -c "$custom \"\$0\"" "$op"
+  exec /bin/sh -c "$custom \"\$@\"" mw-patch "$op" "$@"
 fi
+[ -n "$baseline" ] && printf 'Baseline: %s\n' "$baseline"
+is_rejected() {
+  for pat in $patterns; do
+    case "$1" in $pat) return 0;; esac
+  done
+  return 1
+}
+count() { echo $#; }
 if command -v apt-get >/dev/null 2>&1; then
   if [ "$op" = scan ]; then
     out=$(LC_ALL=C apt-get -s -q -o Debug::NoLocking=1 upgrade) || exit $?
-    echo "Missing updates: $(printf '%s\n' "$out" | grep -c '^Inst ' || true)"
-    printf '%s\n' "$out" | grep '^Inst ' || true
+    if [ -z "$patterns" ]; then
+      echo "Missing updates: $(printf '%s\n' "$out" | grep -c '^Inst ' || true)"
+      printf '%s\n' "$out" | grep '^Inst ' || true
+      exit 0
+    fi
+    missing=""; rejected=""; lines=""
+    while read -r word pkg rest; do
+      [ "$word" = Inst ] || continue
+      if is_rejected "$pkg"; then rejected="$rejected $pkg"; else missing="$missing $pkg"; lines="$lines
+Inst $pkg $rest"; fi
+    done <<MWOPS_END
+$out
+MWOPS_END
+    echo "Missing updates: $(count $missing)"
+    [ -n "$lines" ] && printf '%s\n' "${lines#?}"
+    echo "Rejected updates: $(count $rejected)"
+    for pkg in $rejected; do echo "Rejected: $pkg"; done
     exit 0
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get -q update || exit $?
+  held=""
+  if [ -n "$patterns" ]; then
+    shown=$(apt-mark showhold) || exit $?
+    already=" $(echo $shown) "
+    for pkg in $(dpkg-query -W -f '${Package}\n'); do
+      is_rejected "$pkg" || continue
+      case "$already" in *" $pkg "*) continue;; esac
+      held="$held $pkg"
+    done
+  fi
+  if [ -n "$held" ]; then
+    # The holds last for this run only: released on every exit, failures and signals included.
+    release() { rc=$?; trap - EXIT; apt-mark unhold $held >/dev/null && echo "Released the holds:$held"; exit $rc; }
+    trap release EXIT
+    trap 'exit 143' TERM; trap 'exit 130' INT; trap 'exit 129' HUP
+    apt-mark hold $held >/dev/null || exit $?
+    echo "Held for this run (rejected by the baseline):$held"
+  fi
   apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold upgrade || exit $?
   if [ -f /var/run/reboot-required ]; then echo MWOPS_REBOOT_REQUIRED; fi
   exit 0
@@ -200,11 +257,30 @@ fi
 for pm in dnf yum; do
   if command -v "$pm" >/dev/null 2>&1; then
     if [ "$op" = scan ]; then
-      "$pm" -q check-update; rc=$?
-      [ "$rc" -eq 100 ] && exit 0
-      exit "$rc"
+      if [ -z "$patterns" ]; then
+        "$pm" -q check-update; rc=$?
+        [ "$rc" -eq 100 ] && exit 0
+        exit "$rc"
+      fi
+      out=$("$pm" -q check-update); rc=$?
+      if [ "$rc" -ne 0 ] && [ "$rc" -ne 100 ]; then printf '%s\n' "$out"; exit "$rc"; fi
+      missing=""; rejected=""
+      while read -r nevra version repo; do
+        [ -n "$repo" ] || continue
+        if is_rejected "${nevra%.*}"; then rejected="$rejected ${nevra%.*}"; else missing="$missing $nevra"; fi
+      done <<MWOPS_END
+$out
+MWOPS_END
+      echo "Missing updates: $(count $missing)"
+      for pkg in $missing; do echo "Update: $pkg"; done
+      echo "Rejected updates: $(count $rejected)"
+      for pkg in $rejected; do echo "Rejected: $pkg"; done
+      exit 0
     fi
-    "$pm" -y -q upgrade || exit $?
+    set --
+    for pat in $patterns; do set -- "$@" "--exclude=$pat"; done
+    [ -n "$patterns" ] && echo "Excluded for this run (rejected by the baseline): $patterns"
+    "$pm" -y -q upgrade "$@" || exit $?
     if command -v needs-restarting >/dev/null 2>&1; then
       needs-restarting -r >/dev/null 2>&1 || echo MWOPS_REBOOT_REQUIRED
     fi
@@ -212,6 +288,10 @@ for pm in dnf yum; do
   fi
 done
 if command -v zypper >/dev/null 2>&1; then
+  if [ -n "$patterns" ]; then
+    echo "The baseline rejects packages; the local executor mirrors that with apt holds and dnf/yum excludes, not on zypper hosts." >&2
+    exit 1
+  fi
   if [ "$op" = scan ]; then zypper -n -q list-updates; exit $?; fi
   zypper -n -q update || exit $?
   zypper needs-rebooting >/dev/null 2>&1; [ $? -eq 102 ] && echo MWOPS_REBOOT_REQUIRED
@@ -222,12 +302,15 @@ exit 1
 """
 
 
-def _patch_invocation(parameters: Mapping[str, Any], seconds_to_cutoff: float | None,
-                      patch_command: str | None) -> Invocation:
-    del seconds_to_cutoff  # no target-side limit; the gate's task timeout still ends it at a CANCEL_TASK cutoff
+def _patch_invocation(parameters: Mapping[str, Any], host: HostContext) -> Invocation:
+    # No target-side time limit: the gate's task timeout still ends it at a CANCEL_TASK cutoff.
+    patch_command, patch_baseline = host.patch_command, host.patch_baseline
     operation = (_single(parameters, "Operation") or "Scan").lower()
     reboot = _single(parameters, "RebootOption", "RebootIfNeeded") == "RebootIfNeeded"
-    command = f"/bin/sh -c {shlex.quote(PATCH_SCRIPT)} mw-patch {shlex.quote(operation)} {shlex.quote(patch_command or '')}"
+    # The baseline's label and rejected patterns are arguments of the script (data, never its text).
+    baseline = script_arguments(patch_baseline) or [""]
+    command = " ".join(shlex.quote(a) for a in ("/bin/sh", "-c", PATCH_SCRIPT, "mw-patch", operation,
+                                                  patch_command or "", *baseline))
     return Invocation("ansible.legacy.command", {"_raw_params": command, "_uses_shell": True}, "patch",
                       reboot=reboot and operation == "install", extra={"operation": operation})
 
@@ -246,13 +329,13 @@ class Document:
     """A built-in SSM document the local executor runs: one entry of ``DOCUMENTS``.
 
     ``check`` lists why a task's parameters cannot run (before anything runs); ``build`` makes
-    the invocation from parameters whose pseudo parameters are already substituted, given the
-    seconds left until a CANCEL_TASK cutoff and the host's ``mw_patch_command``.
+    the invocation from parameters whose pseudo parameters are already substituted, given what
+    is known of the host (``HostContext``).
     """
 
     name: str
     check: Callable[[Mapping[str, Any]], list[str]]
-    build: Callable[[Mapping[str, Any], float | None, str | None], Invocation]
+    build: Callable[[Mapping[str, Any], HostContext], Invocation]
 
 
 # The registry: a new built-in document is one entry here (with its check and build functions).
@@ -265,14 +348,14 @@ BUILTIN_DOCUMENTS = tuple(DOCUMENTS)
 
 def build_invocation(document: str, parameters: Mapping[str, Any], user_documents: Mapping[str, Any],
                      pseudo: Mapping[str, str], seconds_to_cutoff: float | None = None,
-                     patch_command: str | None = None) -> Invocation:
+                     patch_command: str | None = None, patch_baseline: Mapping[str, Any] | None = None) -> Invocation:
     """The work of one invocation, pseudo parameters substituted (check_task first)."""
     parameters = substitute_pseudo_parameters(dict(parameters or {}), pseudo)
     if document in user_documents:
         mapping = substitute_pseudo_parameters(dict(user_documents[document]), pseudo)
         return _custom_invocation(mapping, parameters)
     if document in DOCUMENTS:
-        return DOCUMENTS[document].build(parameters, seconds_to_cutoff, patch_command)
+        return DOCUMENTS[document].build(parameters, HostContext(seconds_to_cutoff, patch_command, patch_baseline))
     raise DocumentError(f"document {document!r} is not supported by the local executor")
 
 

@@ -78,13 +78,14 @@ class Engine(ExecutionRecords):
                  display: Callable[[str], None], user_documents: Mapping[str, Any] | None = None,
                  forks_ceiling: int = 50, retention_days: float = history.RETENTION_DAYS,
                  allow_empty_targets: bool = False, clock: Callable[[], float] = time.time,
-                 poll_interval: float = 0.1) -> None:
+                 poll_interval: float = 0.1, patch_baselines: Mapping[str, Any] | None = None) -> None:
         history.check_retention_days(retention_days)
         self.plan = plan
         self.history_dir = Path(history_dir)
         self.launcher = launcher
         self.display = display
         self.user_documents = dict(user_documents or {})
+        self.patch_baselines = dict(patch_baselines or {})  # host -> baseline assignment (_patch_local)
         self.forks_ceiling = forks_ceiling
         self.retention_days = retention_days
         self.allow_empty_targets = allow_empty_targets
@@ -217,6 +218,7 @@ class Engine(ExecutionRecords):
             },
             targets={h: {"WINDOW_TARGET_ID": g.window_target_id, "TARGET_TYPE": g.target_type}
                      for g in task.spec.groups for h in g.hosts},
+            patch_baselines=self.patch_baselines,
         )
 
     # ------------------------------------------------------------------ main loop

@@ -19,7 +19,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-GATE_SPEC_VERSION = 1
+GATE_SPEC_VERSION = 2  # 2: patch_baselines
+
+
+_OPTIONAL = ("targets", "patch_baselines")  # fields with defaults a spec may leave out
 
 
 class GateSpecError(ValueError):
@@ -47,6 +50,7 @@ class GateSpec:
     groups: list[str]
     pseudo: Mapping[str, str]  # pseudo parameters of the task execution
     targets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # per host pseudo parameters
+    patch_baselines: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # host -> its baseline
     version: int = GATE_SPEC_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -62,7 +66,7 @@ class GateSpec:
                                 f"{GATE_SPEC_VERSION}: the executor that wrote it comes from another version of the "
                                 "mwops.ssm collection")
         names = {f.name for f in fields(cls)}
-        missing = sorted(f.name for f in fields(cls) if f.name not in data and f.name != "targets")
+        missing = sorted(f.name for f in fields(cls) if f.name not in data and f.name not in _OPTIONAL)
         if missing:
             raise GateSpecError(f"the gate spec lacks {', '.join(missing)}")
         return cls(**{key: value for key, value in data.items() if key in names})

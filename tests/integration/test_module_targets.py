@@ -39,6 +39,7 @@ EXPECTED_WRITES = {
                        "RemoveTagsFromResource", "RegisterPatchBaselineForPatchGroup",
                        "DeregisterPatchBaselineForPatchGroup", "RegisterDefaultPatchBaseline"},
     "patch_baseline_info": {"CreatePatchBaseline", "RegisterPatchBaselineForPatchGroup"},
+    "patch_compliance_info": set(),  # read-only: seeded states, every step checked for 0 writes
 }
 
 

@@ -91,6 +91,11 @@ class SandboxClient:
         """The managed-node registry's records of ``region``, in registration order."""
         return self._call("GET", "/mwsandbox/managed-instances?region=" + region)["managed_instances"]
 
+    def seed_patch_states(self, states: Sequence[Mapping[str, Any]] = (), **body: Any) -> Dict[str, Any]:
+        """Seed patch states (AWS's InstancePatchState shape, ``remove=[...]``, ``region=...``) that
+        DescribeInstancePatchStates(ForPatchGroup) and DescribePatchGroupState answer."""
+        return self._checked("POST", "/mwsandbox/patch-states", {"states": list(states), **body})
+
     def reset(self) -> None:
         """Wipe all AWS state (moto's reset), the request log and the fault switch."""
         self._call("POST", "/moto-api/reset")

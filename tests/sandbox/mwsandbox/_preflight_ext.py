@@ -4,7 +4,8 @@
   ``POST /mwsandbox/managed-instances``; moto has no SSM agent); ``Filters`` and
   ``InstanceInformationFilterList`` with the keys InstanceIds, PingStatus, PlatformTypes,
   ResourceType; pages of at most ``MaxResults`` (5-50).
-- SSM ``DescribeInstancePatchStates``: the ``patch_state`` registered with a node (InstanceIds <= 50).
+- SSM ``DescribeInstancePatchStates``: the ``patch_state`` registered with a node (InstanceIds <= 50),
+  shaped by ``_patch_state_ext`` (which also serves the patch-group reads and seeds states).
 - SSM ``DescribePatchGroups``: the registrations made with RegisterPatchBaselineForPatchGroup, served
   by ``_patch_ext`` (the one place that keeps them).
 - Resource Groups ``ListGroupResources``: a ``TAG_FILTERS_1_0`` group's EC2 instances, evaluated
@@ -33,7 +34,7 @@ from moto.resourcegroups.responses import ResourceGroupsResponse
 from moto.ssm.exceptions import ValidationException
 from moto.ssm.responses import SimpleSystemManagerResponse
 
-from . import _managed_ext
+from . import _managed_ext, _patch_state_ext
 from ._patch_ext import describe_patch_groups
 
 INFO_FILTER_KEYS = ("InstanceIds", "PingStatus", "PlatformTypes", "ResourceType")
@@ -89,15 +90,9 @@ def describe_instance_patch_states(self: SimpleSystemManagerResponse) -> ActionR
         raise ValidationException("1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: "
                                   "Member must have length less than or equal to 50")
     nodes = _managed_ext.nodes(self.ssm_backend)
-    states = []
-    for instance_id in ids:
-        state = (nodes.get(instance_id) or {}).get("patch_state")
-        if state:
-            states.append({"InstanceId": instance_id, "PatchGroup": state.get("PatchGroup", ""),
-                           "BaselineId": state.get("BaselineId", "pb-00000000000000000"),
-                           "OperationStartTime": 0, "OperationEndTime": 0,
-                           "Operation": state.get("Operation", "Scan"),
-                           **{k: v for k, v in state.items() if k.endswith("Count") or k == "RebootOption"}})
+    # One store and one shape for every patch-state read (_patch_state_ext).
+    found = (_patch_state_ext.instance_patch_state(self.ssm_backend, i, nodes.get(i) or {}) for i in ids)
+    states = [s for s in found if s is not None]
     page, token = _page(states, params.get("NextToken"), int(params.get("MaxResults") or 10))
     return ActionResult({"InstancePatchStates": page, **({"NextToken": token} if token else {})})
 

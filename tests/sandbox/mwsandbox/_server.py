@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import _managed_ext, _patch_ext, _preflight_ext, _runs_ext, _ssm_ext
+from . import _managed_ext, _patch_ext, _patch_state_ext, _preflight_ext, _runs_ext, _ssm_ext
 from ._app import CONTROL_HANDLERS, SandboxApp
 from ._client import SandboxClient
 
@@ -22,6 +22,7 @@ def install() -> None:
     _runs_ext.install(CONTROL_HANDLERS)
     _preflight_ext.install()
     _patch_ext.install()  # after preflight: the patch-group registrations are this extension's
+    _patch_state_ext.install(CONTROL_HANDLERS)
     _keep_only_ssm_managed_policies()
 
 
