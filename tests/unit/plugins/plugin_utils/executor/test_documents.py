@@ -106,9 +106,9 @@ def test_a_new_document_is_one_registry_entry(monkeypatch):
     def check(parameters):
         return [] if parameters.get("text") else ["Company-Echo needs the 'text' parameter"]
 
-    def build(parameters, seconds_to_cutoff, patch_command):
+    def build(parameters, host):
         return docs.Invocation("ansible.legacy.command", {"_raw_params": f"echo {parameters['text'][0]}"}, "shell",
-                               timeout=None if seconds_to_cutoff is None else int(seconds_to_cutoff))
+                               timeout=None if host.seconds_to_cutoff is None else int(host.seconds_to_cutoff))
 
     monkeypatch.setitem(docs.DOCUMENTS, "Company-Echo", docs.Document("Company-Echo", check, build))
     assert docs.check_task("RUN_COMMAND", "Company-Echo", {}, {}) == ["Company-Echo needs the 'text' parameter"]
