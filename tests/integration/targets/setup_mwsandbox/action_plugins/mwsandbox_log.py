@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Request-log checkpoints for the integration targets, on the controller.
 
-``mark`` remembers how long the sandbox request log is (fact ``_mw_mark``); ``no_writes``
+``mark`` returns how long the sandbox request log is (``mark``; tasks/mark.yml keeps it as
+``_mw_mark``, not as a returned fact, which ansible-core 2.20+ would flag); ``no_writes``
 fails when a write call reached the sandbox since the mark and appends the checkpoint (step
 name and log slice) to ``checkpoints`` for the pytest driver, which checks it again. Both run
 in the controller process: a module per checkpoint (uri, assert, lineinfile) cost a Python
@@ -32,7 +33,7 @@ class ActionModule(ActionBase):
         args = self._task.args
         log = read_log(args["endpoint"])
         if args["action"] == "mark":
-            result.update(changed=False, ansible_facts={"_mw_mark": len(log)}, mark=len(log))
+            result.update(changed=False, mark=len(log))
             return result
         if args["action"] != "no_writes":
             return dict(result, failed=True, msg=f"unknown action {args['action']!r}")
