@@ -42,9 +42,9 @@ def _sorted_unique(values: t.Any) -> t.Any:
 
 
 PATCH_FILTER: F.Fields = (
-    F.Field("key", "Key", doc=("The patch property the filter matches, one of " + ", ".join(f"V({k})" for k in FILTER_KEYS)
-                 + ", valid for the baseline's O(operating_system) (see C(aws ssm describe-patch-properties)).",),
-            no_log=False),
+    F.Field("key", "Key", no_log=False,
+            doc=("The patch property the filter matches, " + _one_of(FILTER_KEYS)[:-1]
+                 + ", valid for the baseline's O(operating_system) (see C(aws ssm describe-patch-properties)).",)),
     F.Field("values", "Values", "list", elements="str", compare=F.UNORDERED,
             doc=("Values of the property (1 to 20); V(*) matches every value.",)),
 )

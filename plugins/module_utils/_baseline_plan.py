@@ -37,10 +37,9 @@ _ID_PATHS = {"BaselineId": "baseline_id", "ResourceId": "baseline_id", "PatchGro
 class BaselineError(DefinitionError):
     """The baseline definition breaks a rule; nothing has been written."""
 
-    def __init__(self, problems: t.Sequence[R.Problem]) -> None:
-        self.problems = list(problems)
+    def __str__(self) -> str:
         lines = "\n".join(f"- {p}" for p in self.problems)
-        Exception.__init__(self, f"Invalid patch baseline definition, nothing was changed:\n{lines}")
+        return f"Invalid patch baseline definition, nothing was changed:\n{lines}"
 
 
 @dataclasses.dataclass

@@ -323,6 +323,24 @@ completed_writes:
   type: list
   elements: dict
   sample: [{"operation": "CreatePatchBaseline", "baseline_id": "pb-0123456789abcdef0"}]
+problems:
+  description:
+    - When the definition is refused, each problem with its field path in this module's vocabulary (for example
+      C(approval_rules.patch_rules[0].approve_after_days)) and the rule. Nothing was written.
+  returned: failure
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The field, in this module's vocabulary.
+      type: str
+      returned: always
+      sample: approval_rules.patch_rules[0].approve_until_date
+    message:
+      description: The rule the value breaks.
+      type: str
+      returned: always
+      sample: approve_after_days and approve_until_date exclude each other; set one
 diff:
   description: Before and after, in the vocabulary, in diff mode.
   returned: when diff mode is on

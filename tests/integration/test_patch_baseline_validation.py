@@ -121,7 +121,7 @@ def results(sandbox, ssm_client, tmp_path_factory):
     ssm_client.register_patch_baseline_for_patch_group(BaselineId=existing, PatchGroup=HELD)
     aws_default = ssm_client.get_default_patch_baseline(OperatingSystem="AMAZON_LINUX_2")["BaselineId"]
     ssm_client.register_default_patch_baseline(BaselineId=existing)
-    twins = [ssm_client.create_patch_baseline(Name=DUPLICATE)["BaselineId"] for _ in range(2)]
+    twins = [ssm_client.create_patch_baseline(Name=DUPLICATE)["BaselineId"] for _twin in range(2)]
     tmp = tmp_path_factory.mktemp("pbvalidation")
     out = tmp / "results.json"
     tasks = [{"name": case, "mwops.ssm.patch_baseline": {k: v for k, v in args.items() if v is not None},
