@@ -309,8 +309,8 @@ def _patch_invocation(parameters: Mapping[str, Any], host: HostContext) -> Invoc
     reboot = _single(parameters, "RebootOption", "RebootIfNeeded") == "RebootIfNeeded"
     # The baseline's label and rejected patterns are arguments of the script (data, never its text).
     baseline = script_arguments(patch_baseline) or [""]
-    command = " ".join(shlex.quote(a) for a in ("/bin/sh", "-c", PATCH_SCRIPT, "mw-patch", operation,
-                                                  patch_command or "", *baseline))
+    words = ("/bin/sh", "-c", PATCH_SCRIPT, "mw-patch", operation, patch_command or "", *baseline)
+    command = " ".join(shlex.quote(word) for word in words)
     return Invocation("ansible.legacy.command", {"_raw_params": command, "_uses_shell": True}, "patch",
                       reboot=reboot and operation == "install", extra={"operation": operation})
 

@@ -19,12 +19,14 @@ def state(instance_id, group="Web", **counts):
             **counts}
 
 
-MAPPINGS = [{"PatchGroup": "Web", "BaselineIdentity": {"BaselineId": "pb-0123456789abcdef0", "BaselineName": "al",
-                                                        "OperatingSystem": "AMAZON_LINUX_2023"}},
-            {"PatchGroup": "Db", "BaselineIdentity": {"BaselineId": "pb-0000000000000000d", "BaselineName": "rhel",
-                                                       "OperatingSystem": "REDHAT_ENTERPRISE_LINUX"}},
-            {"PatchGroup": "Db", "BaselineIdentity": {"BaselineId": "pb-0000000000000000w", "BaselineName": "win",
-                                                       "OperatingSystem": "WINDOWS"}}]
+def mapping(group, baseline_id, name, operating_system):
+    return {"PatchGroup": group, "BaselineIdentity": {"BaselineId": baseline_id, "BaselineName": name,
+                                                      "OperatingSystem": operating_system}}
+
+
+MAPPINGS = [mapping("Web", "pb-0123456789abcdef0", "al", "AMAZON_LINUX_2023"),
+            mapping("Db", "pb-0000000000000000d", "rhel", "REDHAT_ENTERPRISE_LINUX"),
+            mapping("Db", "pb-0000000000000000w", "win", "WINDOWS")]
 
 
 def test_instance_record_is_flat_snake_case_with_iso_times():
