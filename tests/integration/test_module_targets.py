@@ -43,6 +43,15 @@ EXPECTED_WRITES = {
 }
 
 
+# Targets that never run against a real account: what they change is account-wide or cannot be
+# seeded there, and the prefix clean-up deletes windows only.
+SANDBOX_ONLY_TARGETS = {
+    "patch_baseline": "it registers and deregisters an operating system's default patch baseline, which is "
+                      "account-wide, and makes baselines the window clean-up does not delete",
+    "patch_baseline_info": "it makes baselines and patch-group registrations the window clean-up does not delete",
+    "patch_compliance_info": "it seeds patch states through the sandbox's control endpoint",
+}
+
 REAL_AWS_SKIP = (f"{H.PROFILE_VARIABLE} is set: the target ran against that AWS account and passed; its request-log "
                  "checks need the sandbox")
 
@@ -78,6 +87,9 @@ def run_target(sandbox, tmp_path: Path, target: str, addfinalizer=None):
 @pytest.mark.slow
 @pytest.mark.parametrize("target", sorted(EXPECTED_WRITES))
 def test_target(sandbox, tmp_path, request, target):
+    if target in SANDBOX_ONLY_TARGETS and not H.target_account(sandbox.endpoint).is_sandbox:
+        pytest.skip(f"{H.PROFILE_VARIABLE} is set, and {target} runs against the sandbox only: "
+                    f"{SANDBOX_ONLY_TARGETS[target]}")
     sandbox.set_faults(throttle_rate=0.0)
     log, start, checkpoints = run_target(sandbox, tmp_path, target, request.addfinalizer)
     if not H.target_account(sandbox.endpoint).is_sandbox:
@@ -195,3 +207,13 @@ def test_with_the_profile_the_targets_use_the_account_and_clean_up(monkeypatch, 
 def test_cleanup_refuses_an_empty_prefix():
     with pytest.raises(ValueError, match="prefix"):
         H.delete_windows("", client=None)
+
+
+@pytest.mark.parametrize("target", sorted(SANDBOX_ONLY_TARGETS))
+def test_with_the_profile_the_patch_targets_are_skipped_before_anything_runs(monkeypatch, sandbox, tmp_path,
+                                                                               request, target):
+    monkeypatch.setenv(H.PROFILE_VARIABLE, "mwops-test")
+    start = len(sandbox.requests())
+    with pytest.raises(pytest.skip.Exception, match=f"{target} runs against the sandbox only"):
+        test_target(sandbox, tmp_path, request, target)
+    assert sandbox.requests()[start:] == []
