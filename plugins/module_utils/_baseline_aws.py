@@ -219,8 +219,23 @@ def register_default(client, request: Doc) -> None:
     client.register_default_patch_baseline(**request)
 
 
+def create_once(client, op: P.Op, request: Doc) -> str:
+    """CreatePatchBaseline under its derived ClientToken (simultaneous runs get one baseline).
+
+    As for windows (``_converge._create``): SSM does not document how long a token is
+    remembered, so when the answer names a baseline that has been deleted since, the call is
+    made again under a token that names the stale ID.
+    """
+    stale: list[str] = []
+    while True:
+        request["ClientToken"] = P.create_token(op, stale)
+        new_id = create_baseline(client, request)
+        if new_id in stale or len(stale) > 2 or get_baseline(client, new_id) is not None:
+            return new_id
+        stale.append(new_id)
+
+
 _WRITERS: dict[str, t.Callable[[t.Any, Doc], t.Any]] = {
-    "CreatePatchBaseline": create_baseline,
     "UpdatePatchBaseline": update_baseline,
     "DeletePatchBaseline": delete_baseline,
     "AddTagsToResource": add_tags,
@@ -246,7 +261,10 @@ def execute(client, ops: t.Sequence[P.Op], keep_going: t.Callable[[], bool] | No
             if keep_going is not None and not keep_going():
                 raise ControllerGone("the ansible-playbook process that started this module is gone; "
                                      "stopped before the next write")
-            answer = _WRITERS[op.operation](client, request)
+            if op.operation == "CreatePatchBaseline":
+                answer = create_once(client, op, request)
+            else:
+                answer = _WRITERS[op.operation](client, request)
         except Exception as e:  # pylint: disable=broad-except
             if not done:
                 raise
