@@ -125,3 +125,28 @@ def test_recreating_a_deleted_baseline_gets_a_fresh_token(sandbox, ssm_client, t
     finally:
         for baseline_id in ids:
             ssm_client.delete_patch_baseline(BaselineId=baseline_id)
+
+
+def test_recreating_a_deleted_baseline_with_a_changed_definition_is_not_refused(sandbox, ssm_client, tmp_path):
+    """The name's token is remembered with the first definition's parameters; once that baseline
+    is deleted, a changed definition of the name is a new baseline, not IdempotentParameterMismatch."""
+    name = f"again-pb-changed-{uuid.uuid4().hex[:8]}"
+    proc = H.run_playbook(_playbook(tmp_path, sandbox, _definition(name, 7), "first.yml"))
+    assert proc.returncode == 0, H.describe_failure(proc)
+    [first_id] = _baseline_ids(ssm_client, name)
+    ssm_client.delete_patch_baseline(BaselineId=first_id)
+    start = len(sandbox.requests())
+    proc = H.run_playbook(_playbook(tmp_path, sandbox, _definition(name, 14), "second.yml"))
+    log = sandbox.requests()[start:]
+    H.record_calls(log, ["patch_baseline"])
+    assert proc.returncode == 0, H.describe_failure(proc)
+    ids = _baseline_ids(ssm_client, name)
+    try:
+        assert len(ids) == 1 and ids[0] != first_id, (first_id, ids)
+        rules = ssm_client.get_patch_baseline(BaselineId=ids[0])["ApprovalRules"]["PatchRules"]
+        assert [rule["ApproveAfterDays"] for rule in rules] == [14]
+        creates = [r for r in log if r["operation"] == "CreatePatchBaseline"]
+        assert [r["status"] for r in creates] == [400, 200], creates
+    finally:
+        for baseline_id in ids:
+            ssm_client.delete_patch_baseline(BaselineId=baseline_id)

@@ -58,3 +58,12 @@ def test_only_the_create_carries_a_seed():
     assert [(op.operation, op.token_seed is not None) for op in plan.ops] == [
         ("CreatePatchBaseline", True), ("RegisterPatchBaselineForPatchGroup", False),
         ("RegisterDefaultPatchBaseline", False)]
+
+
+def test_the_parameters_marker_names_the_parameters_not_the_token():
+    op = create_op()
+    marker = P.parameters_marker(op.request)
+    assert marker == P.parameters_marker(dict(op.request, ClientToken=P.create_token(op)))
+    assert marker != P.parameters_marker(create_op(description="other").request)
+    # A changed definition re-created after a delete gets a token of its own.
+    assert P.create_token(op, [marker]) not in (P.create_token(op), P.create_token(op, ["parameters:other"]))
