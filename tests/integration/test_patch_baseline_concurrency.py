@@ -48,7 +48,7 @@ def _race(sandbox, playbooks: List[Path]) -> tuple[List[subprocess.Popen], List[
     log = sandbox.requests()[start:]
     H.record_calls(log, ["patch_baseline"])
     creates = [r for r in log if r["operation"] == "CreatePatchBaseline"]
-    assert len(creates) == 2 and all(r.get("held") for r in creates), "the two runs did not race"
+    assert len(creates) >= 2 and all(r.get("held") for r in creates[:2]), "the two runs did not race"
     return runs, outputs, log
 
 
@@ -69,10 +69,12 @@ def _clean_sandbox(sandbox):
 def test_simultaneous_runs_of_one_baseline_definition_never_duplicate(sandbox, ssm_client, tmp_path):
     name = f"race-pb-{uuid.uuid4().hex[:8]}"
     playbook = _playbook(tmp_path, sandbox, _definition(name))
-    runs, outputs, _log = _race(sandbox, [playbook, playbook])
+    runs, outputs, log = _race(sandbox, [playbook, playbook])
     ids = _baseline_ids(ssm_client, name)
     try:
         assert len(ids) == 1, f"{len(ids)} patch baselines named {name}: {ids}"
+        # SSM answered the second create with the first one's baseline: nothing was asked twice.
+        assert [r["status"] for r in log if r["operation"] == "CreatePatchBaseline"] == [200, 200]
         assert all(run.returncode == 0 for run in runs), outputs
         assert ssm_client.list_tags_for_resource(ResourceType="PatchBaseline", ResourceId=ids[0])["TagList"] == [
             {"Key": "Owner", "Value": "race"}]
