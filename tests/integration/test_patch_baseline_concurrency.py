@@ -89,8 +89,7 @@ def test_simultaneous_runs_of_one_baseline_definition_never_duplicate(sandbox, s
             ssm_client.delete_patch_baseline(BaselineId=baseline_id)
 
 
-def test_two_different_baseline_definitions_racing_fail_clearly_instead_of_duplicating(sandbox, ssm_client,
-                                                                                      tmp_path):
+def test_two_different_baseline_definitions_racing_fail_clearly_instead_of_duplicating(sandbox, ssm_client, tmp_path):
     name = f"race-pb-diff-{uuid.uuid4().hex[:8]}"
     first = _playbook(tmp_path, sandbox, _definition(name, 7), "first.yml")
     second = _playbook(tmp_path, sandbox, _definition(name, 14), "second.yml")
