@@ -22,6 +22,7 @@ from . import _baseline_fields as B
 from . import _baseline_plan as P
 from ._converge import ControllerGone
 from ._converge import PartialApply
+from ._ssm import AnsibleSSMError
 from ._ssm import RETRY
 from ._ssm import SSMErrorHandler
 from ._ssm import _paginate
@@ -219,8 +220,38 @@ def register_default(client, request: Doc) -> None:
     client.register_default_patch_baseline(**request)
 
 
+def _refused_token(error: AnsibleSSMError) -> bool:
+    response = getattr(error.exception, "response", None) or {}
+    return response.get("Error", {}).get("Code") == "IdempotentParameterMismatch"
+
+
+def create_once(client, op: P.Op, request: Doc) -> str:
+    """CreatePatchBaseline under its derived ClientToken (simultaneous runs get one baseline).
+
+    As for windows (``_converge._create``): SSM does not document how long a token is
+    remembered, so when the answer names a baseline that has been deleted since, the call is
+    made again under a token that names the stale ID. A refused token (same token, other
+    parameters) is a race lost to another definition of this name while a baseline of that name
+    exists: the error stands. When none exists, the token's baseline was deleted and the
+    definition changed since: the call is made again under a token that names the parameters.
+    """
+    stale: list[str] = []
+    while True:
+        request["ClientToken"] = P.create_token(op, stale)
+        try:
+            new_id = create_baseline(client, request)
+        except AnsibleSSMError as e:
+            marker = P.parameters_marker(request)
+            if not _refused_token(e) or marker in stale or find_by_name(client, request.get("Name") or ""):
+                raise
+            stale.append(marker)
+            continue
+        if new_id in stale or len(stale) > 3 or get_baseline(client, new_id) is not None:
+            return new_id
+        stale.append(new_id)
+
+
 _WRITERS: dict[str, t.Callable[[t.Any, Doc], t.Any]] = {
-    "CreatePatchBaseline": create_baseline,
     "UpdatePatchBaseline": update_baseline,
     "DeletePatchBaseline": delete_baseline,
     "AddTagsToResource": add_tags,
@@ -246,7 +277,10 @@ def execute(client, ops: t.Sequence[P.Op], keep_going: t.Callable[[], bool] | No
             if keep_going is not None and not keep_going():
                 raise ControllerGone("the ansible-playbook process that started this module is gone; "
                                      "stopped before the next write")
-            answer = _WRITERS[op.operation](client, request)
+            if op.operation == "CreatePatchBaseline":
+                answer = create_once(client, op, request)
+            else:
+                answer = _WRITERS[op.operation](client, request)
         except Exception as e:  # pylint: disable=broad-except
             if not done:
                 raise

@@ -17,12 +17,16 @@ executor swaps in the real ID once CreatePatchBaseline answers.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import typing as t
 
 from . import _baseline_fields as B
 from . import _baseline_rules as R
 from . import _fields as F
 from ._plan import DefinitionError
+from ._plan import client_token
+from ._plan import token_seed
 
 Doc = dict[str, t.Any]
 
@@ -49,6 +53,8 @@ class Op:
     operation: str
     request: Doc
     path: str = ""
+    # CreatePatchBaseline: what its ClientToken is derived from (see ``create_token``).
+    token_seed: Doc | None = None
 
 
 @dataclasses.dataclass
@@ -104,6 +110,25 @@ class Plan:
     @property
     def changed(self) -> bool:
         return bool(self.ops)
+
+
+def create_token(op: Op, stale: t.Sequence[str] = ()) -> str:
+    """The ClientToken of a CreatePatchBaseline, derived like a window's (``_plan.client_token``).
+
+    Runs of one definition that all saw no baseline of that name send the same token, so SSM
+    answers them with one baseline; ``stale`` names baselines an earlier token created that are
+    gone since (a deliberate re-creation), which gives a fresh token. ClientToken is CreatePatchBaseline's
+    idempotency token: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreatePatchBaseline.html
+    """
+    return client_token(op.operation, "account", op.token_seed or {}, stale)
+
+
+def parameters_marker(request: t.Mapping[str, t.Any]) -> str:
+    """Names one CreatePatchBaseline's parameters (not its token), for ``create_token``'s ``stale``:
+    the token of a deleted baseline, re-sent with a changed definition, is refused; the run asks
+    again under a token that names these parameters (the same for every run of this definition)."""
+    text = json.dumps({k: v for k, v in request.items() if k != "ClientToken"}, sort_keys=True, default=str)
+    return "parameters:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def is_aws_provided(baseline_id: str) -> bool:
@@ -176,7 +201,8 @@ def _plan_present(req: Request, state: BaselineState | None, around: Surrounding
         request = B.to_api(after)
         if req.tags:
             request["Tags"] = [{"Key": str(k), "Value": "" if v is None else str(v)} for k, v in sorted(req.tags.items())]
-        plan.ops.append(Op("CreatePatchBaseline", request))
+        # The name is the identity; no baseline of that name was observed (else there is a state).
+        plan.ops.append(Op("CreatePatchBaseline", request, token_seed=token_seed(str(after.get("name")), [])))
         plan.changed_fields = sorted(k for k in after if k != "operating_system" or after[k] != "WINDOWS")
         tags = {str(k): "" if v is None else str(v) for k, v in (req.tags or {}).items()}
     else:

@@ -30,6 +30,9 @@ description:
     only, ...). Errors name the field, for example C(approval_rules.patch_rules[0].approve_after_days), and the rule.
   - The output of M(mwops.ssm.patch_baseline_info) can be fed back to this module unchanged (adoption of baselines made
     in the console).
+  - Safe under concurrency. A new baseline is created with a C(ClientToken) derived from its name, so simultaneous runs
+    of one definition get one baseline; two different definitions of one name racing make one baseline and the other
+    run fails (C(IdempotentParameterMismatch)) instead of adding a second baseline of that name.
   - A run that fails after writing reports C(changed=true) and lists its writes in RV(completed_writes).
 author:
   - mwops maintainers (@mwops)
