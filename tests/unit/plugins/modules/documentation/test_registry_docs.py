@@ -37,8 +37,9 @@ def documentation(module: str) -> dict[str, t.Any]:
     for fragment in doc.get("extends_documentation_fragment", []):
         if fragment.startswith(OWN_FRAGMENT):
             # mwops.ssm.<file> reads DOCUMENTATION, mwops.ssm.<file>.<part> reads the class attribute PART
-            name, _, part = fragment[len(OWN_FRAGMENT):].partition(".")
-            text = _static(PLUGINS / "doc_fragments" / f"{name}.py", "ModuleDocFragment", part.upper() or "DOCUMENTATION")
+            slug = fragment[len(OWN_FRAGMENT):]
+            name, part = slug.split(".", 1) if "." in slug else (slug, "documentation")
+            text = _static(PLUGINS / "doc_fragments" / f"{name}.py", "ModuleDocFragment", part.upper())
             doc["options"] = dict(yaml.safe_load(text).get("options", {}), **doc["options"])
     return doc
 
