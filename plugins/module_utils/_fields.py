@@ -136,41 +136,32 @@ def doc_mismatches(expected: Doc, documented: t.Mapping[str, t.Any], path: str =
 
 def to_api(fields: Fields, value: t.Mapping[str, t.Any] | None) -> Doc | None:
     """Vocabulary -> API shape; unset (None) members are left out, never sent as empty."""
-    if value is None:
-        return None
-    out: Doc = {}
-    for f in fields:
-        if not f.api or value.get(f.key) is None:
-            continue
-        converted = _member_to_api(f, value[f.key])
-        if converted is not None:
-            out[f.api] = converted
-    return out
-
-
-def _member_to_api(f: Field, value: t.Any) -> t.Any:
-    if f.options is None:
-        return value
-    if f.type == "list":
-        return [to_api(f.options, item) for item in value]
-    return to_api(f.options, value)
+    return _convert(fields, value, lambda f: (f.key, f.api))
 
 
 def from_api(fields: Fields, value: t.Mapping[str, t.Any] | None) -> Doc | None:
     """API shape -> vocabulary; members we do not model are dropped."""
+    return _convert(fields, value, lambda f: (f.api, f.key))
+
+
+def _convert(fields: Fields, value: t.Mapping[str, t.Any] | None,
+             keys: t.Callable[[Field], tuple[str, str]]) -> Doc | None:
+    """One walk for both directions: ``keys`` names a field's (source, target) member; fields
+    without an API key and unset (None) members are left out."""
     if value is None:
         return None
     out: Doc = {}
     for f in fields:
-        if not f.api or value.get(f.api) is None:
+        source, target = keys(f)
+        if not f.api or value.get(source) is None:
             continue
-        raw = value[f.api]
+        raw = value[source]
         if f.options is None:
-            out[f.key] = raw
+            out[target] = raw
         elif f.type == "list":
-            out[f.key] = [from_api(f.options, item) for item in raw]
+            out[target] = [_convert(f.options, item, keys) for item in raw]
         else:
-            out[f.key] = from_api(f.options, raw)
+            out[target] = _convert(f.options, raw, keys)
     return out
 
 

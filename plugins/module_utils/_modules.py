@@ -14,6 +14,7 @@ import typing as t
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ._argspec import strip_none
 from ._converge import ControllerGone
 from ._converge import PartialApply
 from ._lifeline import Lifeline
@@ -53,3 +54,29 @@ def run_guarded(module: AnsibleSSMModule, converge: t.Callable[[], t.Any]) -> t.
         _fail(module, e.cause, changed=True, completed_writes=e.done)
     except (DefinitionError, AnsibleSSMError, ControllerGone) as e:
         _fail(module, e, changed=False, completed_writes=[])
+
+
+def run_window_member(argument_spec: dict[str, t.Any], keys: t.Iterable[str], kind: str, ensure: t.Callable[..., t.Any],
+                      passed: tuple[str, ...] = ()) -> None:
+    """main() of mw_target and mw_task: converge one ``kind`` ("target" or "task") of a window and exit with
+    ``window_<kind>_id``, ``<kind>``, ``changed_fields``, ``completed_writes`` (and the diff in diff mode).
+    ``passed`` names module options handed to ``ensure`` as they are (mw_target's ``force``)."""
+    id_key = f"window_{kind}_id"
+    module = AnsibleSSMModule(argument_spec=argument_spec, supports_check_mode=True,
+                              required_one_of=[["window", "window_id"]])
+    params = module.params
+    desired = strip_none({k: params.get(k) for k in keys})
+    if params.get(id_key):
+        desired[id_key] = params[id_key]
+    client = module.client("ssm")
+
+    def converge():
+        return ensure(client, params["window"], params["window_id"], desired, params["state"] == "present",
+                      module.check_mode, keep_going=module.lifeline.keep_going, **{k: params[k] for k in passed})
+
+    plan, final, window_id = run_guarded(module, converge)
+    result = {"changed": plan.changed, "window_id": window_id, id_key: (final or plan.before or {}).get(id_key),
+              kind: final or {}, "changed_fields": plan.changed_fields, "completed_writes": plan.completed_writes}
+    if module._diff:
+        result["diff"] = {"before": plan.before or {}, "after": final or {}}
+    module.exit_json(**result)

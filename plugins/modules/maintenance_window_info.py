@@ -34,18 +34,8 @@ options:
     description: Only windows that carry all of these tags (key and value).
     type: dict
     default: {}
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: N/A
-  platform:
-    platforms: aws
+extends_documentation_fragment: [ansible.builtin.action_common_attributes, mwops.ssm.attributes.info,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

@@ -73,18 +73,8 @@ options:
         combination is refused.
     type: bool
     default: false
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: aws
+extends_documentation_fragment: [ansible.builtin.action_common_attributes, mwops.ssm.attributes.converge,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
   - For many account-regions, give each one its own inventory host (delegated to localhost, with its own
     credentials and region) and converge them with C(forks); see the collection's C(docs/windows-as-code.md).

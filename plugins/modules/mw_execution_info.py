@@ -62,18 +62,8 @@ options:
         S3 output location (when the task writes its output to S3) with C(GetCommandInvocation).
     type: bool
     default: false
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: N/A
-  platform:
-    platforms: aws
+extends_documentation_fragment: [ansible.builtin.action_common_attributes, mwops.ssm.attributes.info,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
   - SSM's execution records do not name the task; C(name) is the window task's name when exactly one current task of the
     window has the same ARN, type and priority, otherwise the task ARN.

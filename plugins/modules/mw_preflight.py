@@ -96,18 +96,8 @@ options:
     elements: str
     choices: [fail, warn]
     default: [fail]
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: N/A
-  platform:
-    platforms: aws
+extends_documentation_fragment: [ansible.builtin.action_common_attributes, mwops.ssm.attributes.info,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
   - Patch groups are read with C(ssm:DescribePatchGroups); the service role with C(iam:GetRole) and
     C(iam:SimulatePrincipalPolicy) (U(https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html)).

@@ -80,19 +80,8 @@ options:
       - Deregister the target even when tasks of the window still use it (C(Safe=false)).
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: aws
-extends_documentation_fragment:
-  - mwops.ssm.window_identity
-  - ansible.builtin.action_common_attributes
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [mwops.ssm.window_identity, ansible.builtin.action_common_attributes, mwops.ssm.attributes.converge,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""
@@ -192,7 +181,8 @@ changed_fields:
   sample: ["owner_information"]
 completed_writes:
   description:
-    - The write calls this run made, in order, each with the API operation and the IDs it touched.
+    - The target's write calls this run made (C(RegisterTargetWithMaintenanceWindow), C(UpdateMaintenanceWindowTarget),
+      C(DeregisterTargetFromMaintenanceWindow)), in order, each with the window and target IDs it touched.
     - When the module fails after some writes, C(changed) is V(true) and this lists what was done.
   returned: always
   type: list
@@ -201,55 +191,32 @@ completed_writes:
             "window_target_id": "3a6a1a51-5a1e-4b5e-9b1f-5f6c1f0e2d3c", "name": "prod-web"}]
 problems:
   description:
-    - When the definition is refused, each problem with its field path in the window-definition vocabulary
-      (for example C(tasks[1].max_concurrency)) and the rule. Nothing was written.
+    - When the target is refused, each problem with the path of the option it concerns (for example
+      C(targets[0].values[0])) and the rule. Nothing was written.
   returned: failure
   type: list
   elements: dict
   contains:
     path:
-      description: The field, in this module's vocabulary.
+      description: The option of this module, with the position of a O(targets) entry and value.
       type: str
       returned: always
-      sample: tasks[1].max_concurrency
+      sample: targets[0].values[0]
     message:
       description: The rule the value breaks.
       type: str
       returned: always
-      sample: "must match the pattern ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$ (got '0')"
+      sample: must not be empty
 """
 
 from ansible_collections.mwops.ssm.plugins.module_utils._argspec import TARGET_KEYS
 from ansible_collections.mwops.ssm.plugins.module_utils._argspec import mw_target_argument_spec
-from ansible_collections.mwops.ssm.plugins.module_utils._argspec import strip_none
 from ansible_collections.mwops.ssm.plugins.module_utils._converge import ensure_target
-from ansible_collections.mwops.ssm.plugins.module_utils._modules import AnsibleSSMModule
-from ansible_collections.mwops.ssm.plugins.module_utils._modules import run_guarded
+from ansible_collections.mwops.ssm.plugins.module_utils._modules import run_window_member
 
 
 def main() -> None:
-    module = AnsibleSSMModule(
-        argument_spec=mw_target_argument_spec(),
-        supports_check_mode=True,
-        required_one_of=[["window", "window_id"]],
-    )
-    params = module.params
-    desired = strip_none({k: params.get(k) for k in TARGET_KEYS})
-    if params.get("window_target_id"):
-        desired["window_target_id"] = params["window_target_id"]
-    client = module.client("ssm")
-
-    def converge():
-        return ensure_target(client, params["window"], params["window_id"], desired, params["state"] == "present",
-                             module.check_mode, force=params["force"], keep_going=module.lifeline.keep_going)
-
-    plan, final, window_id = run_guarded(module, converge)
-    target_id = (final or plan.before or {}).get("window_target_id")
-    result = dict(changed=plan.changed, window_id=window_id, window_target_id=target_id, target=final or {},
-                  changed_fields=plan.changed_fields, completed_writes=plan.completed_writes)
-    if module._diff:
-        result["diff"] = {"before": plan.before or {}, "after": final or {}}
-    module.exit_json(**result)
+    run_window_member(mw_target_argument_spec(), TARGET_KEYS, "target", ensure_target, passed=("force",))
 
 
 if __name__ == "__main__":

@@ -218,19 +218,8 @@ options:
     type: str
     default: present
     choices: [present, absent]
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: aws
-extends_documentation_fragment:
-  - mwops.ssm.window_identity
-  - ansible.builtin.action_common_attributes
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [mwops.ssm.window_identity, ansible.builtin.action_common_attributes, mwops.ssm.attributes.converge,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""
@@ -376,26 +365,27 @@ changed_fields:
   sample: ["priority", "task_invocation_parameters.run_command.timeout_seconds"]
 completed_writes:
   description:
-    - The write calls this run made, in order, each with the API operation and the IDs it touched.
+    - The task's write calls this run made (C(RegisterTaskWithMaintenanceWindow), C(UpdateMaintenanceWindowTask),
+      C(DeregisterTaskFromMaintenanceWindow)), in order, each with the window and task IDs it touched.
     - When the module fails after some writes, C(changed) is V(true) and this lists what was done.
   returned: always
   type: list
   elements: dict
-  sample: [{"operation": "RegisterTargetWithMaintenanceWindow", "window_id": "mw-0123456789abcdef0",
-            "window_target_id": "3a6a1a51-5a1e-4b5e-9b1f-5f6c1f0e2d3c", "name": "prod-web"}]
+  sample: [{"operation": "UpdateMaintenanceWindowTask", "window_id": "mw-0123456789abcdef0",
+            "window_task_id": "7d8e1a51-5a1e-4b5e-9b1f-5f6c1f0e2d3c", "name": "patch"}]
 problems:
   description:
-    - When the definition is refused, each problem with its field path in the window-definition vocabulary
-      (for example C(tasks[1].max_concurrency)) and the rule. Nothing was written.
+    - When the task is refused, each problem with the path of the option it concerns (for example
+      C(max_errors) or C(targets[0].window_target)) and the rule. Nothing was written.
   returned: failure
   type: list
   elements: dict
   contains:
     path:
-      description: The field, in this module's vocabulary.
+      description: The option of this module, with positions in lists (O(targets), invocation parameters).
       type: str
       returned: always
-      sample: tasks[1].max_concurrency
+      sample: max_concurrency
     message:
       description: The rule the value breaks.
       type: str
@@ -405,35 +395,12 @@ problems:
 
 from ansible_collections.mwops.ssm.plugins.module_utils._argspec import TASK_KEYS
 from ansible_collections.mwops.ssm.plugins.module_utils._argspec import mw_task_argument_spec
-from ansible_collections.mwops.ssm.plugins.module_utils._argspec import strip_none
 from ansible_collections.mwops.ssm.plugins.module_utils._converge import ensure_task
-from ansible_collections.mwops.ssm.plugins.module_utils._modules import AnsibleSSMModule
-from ansible_collections.mwops.ssm.plugins.module_utils._modules import run_guarded
+from ansible_collections.mwops.ssm.plugins.module_utils._modules import run_window_member
 
 
 def main() -> None:
-    module = AnsibleSSMModule(
-        argument_spec=mw_task_argument_spec(),
-        supports_check_mode=True,
-        required_one_of=[["window", "window_id"]],
-    )
-    params = module.params
-    desired = strip_none({k: params.get(k) for k in TASK_KEYS})
-    if params.get("window_task_id"):
-        desired["window_task_id"] = params["window_task_id"]
-    client = module.client("ssm")
-
-    def converge():
-        return ensure_task(client, params["window"], params["window_id"], desired, params["state"] == "present",
-                           module.check_mode, keep_going=module.lifeline.keep_going)
-
-    plan, final, window_id = run_guarded(module, converge)
-    task_id = (final or plan.before or {}).get("window_task_id")
-    result = dict(changed=plan.changed, window_id=window_id, window_task_id=task_id, task=final or {},
-                  changed_fields=plan.changed_fields, completed_writes=plan.completed_writes)
-    if module._diff:
-        result["diff"] = {"before": plan.before or {}, "after": final or {}}
-    module.exit_json(**result)
+    run_window_member(mw_task_argument_spec(), TASK_KEYS, "task", ensure_task)
 
 
 if __name__ == "__main__":

@@ -59,18 +59,8 @@ options:
     type: list
     default: []
     elements: str
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: N/A
-  platform:
-    platforms: aws
+extends_documentation_fragment: [ansible.builtin.action_common_attributes, mwops.ssm.attributes.info,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

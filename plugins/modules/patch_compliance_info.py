@@ -62,18 +62,8 @@ options:
         description: The number compared with (at least 0).
         type: int
         required: true
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: N/A
-  platform:
-    platforms: aws
+extends_documentation_fragment: [ansible.builtin.action_common_attributes, mwops.ssm.attributes.info,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
   - Compliance is what the nodes last reported; a node that has not run a Scan or Install since it joined the group is
     not listed. Compare C(operation_end_time) with your patching cadence to find stale reports.

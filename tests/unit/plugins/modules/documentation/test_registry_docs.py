@@ -36,9 +36,11 @@ def documentation(module: str) -> dict[str, t.Any]:
     doc = yaml.safe_load(_static(PLUGINS / "modules" / f"{module}.py", "", "DOCUMENTATION"))
     for fragment in doc.get("extends_documentation_fragment", []):
         if fragment.startswith(OWN_FRAGMENT):
-            name = fragment[len(OWN_FRAGMENT):]
-            text = _static(PLUGINS / "doc_fragments" / f"{name}.py", "ModuleDocFragment", "DOCUMENTATION")
-            doc["options"] = dict(yaml.safe_load(text)["options"], **doc["options"])
+            # mwops.ssm.<file> reads DOCUMENTATION, mwops.ssm.<file>.<part> reads the class attribute PART
+            slug = fragment[len(OWN_FRAGMENT):]
+            name, part = slug.split(".", 1) if "." in slug else (slug, "documentation")
+            text = _static(PLUGINS / "doc_fragments" / f"{name}.py", "ModuleDocFragment", part.upper())
+            doc["options"] = dict(yaml.safe_load(text).get("options", {}), **doc["options"])
     return doc
 
 
