@@ -260,7 +260,7 @@ from ansible_collections.mwops.ssm.plugins.module_utils._ssm import AnsibleSSMEr
 from ansible_collections.mwops.ssm.plugins.module_utils._ssm import list_window_tags
 from ansible_collections.mwops.ssm.plugins.module_utils._ssm import service_model
 
-Doc = t.Dict[str, t.Any]
+Doc = dict[str, t.Any]
 
 
 def argument_spec() -> Doc:
@@ -287,18 +287,18 @@ def desired_window(params: Doc) -> Doc:
 class Entry(t.NamedTuple):
     """One window to converge: a listed item (validated params) or a window the purge deletes."""
 
-    index: t.Optional[int]
-    name: t.Optional[str]
-    window_id: t.Optional[str]
+    index: int | None
+    name: str | None
+    window_id: str | None
     params: Doc
-    desired: t.Optional[Doc]
+    desired: Doc | None
 
     @property
     def label(self) -> str:
         return self.name or self.window_id or f"windows[{self.index}]"
 
 
-def option_problems(params: Doc) -> t.List[str]:
+def option_problems(params: Doc) -> list[str]:
     """The batch's own rules, checked before any call (the messages of the windows role's assertions)."""
     problems = []
     if params["workers"] < 1:
@@ -313,13 +313,13 @@ def option_problems(params: Doc) -> t.List[str]:
     return problems
 
 
-def validate_items(params: Doc) -> t.Tuple[t.List[Entry], t.List[Doc]]:
+def validate_items(params: Doc) -> tuple[list[Entry], list[Doc]]:
     """Each item against maintenance_window's own argument spec, plus unique names and the owner tag."""
     validator = ArgumentSpecValidator(maintenance_window_argument_spec(), required_one_of=[["name", "window_id"]])
     owner, owner_key = params["owner"], params["owner_tag_key"]
-    entries: t.List[Entry] = []
-    problems: t.List[Doc] = []
-    first_index: t.Dict[str, int] = {}
+    entries: list[Entry] = []
+    problems: list[Doc] = []
+    first_index: dict[str, int] = {}
     for index, item in enumerate(params["windows"]):
         path = f"windows[{index}]"
         if not isinstance(item, dict):
@@ -352,7 +352,7 @@ def validate_items(params: Doc) -> t.Tuple[t.List[Entry], t.List[Doc]]:
 
 
 def purge_entries(client, identities: t.Sequence[Doc], listed: t.Sequence[Entry], owner: str, owner_key: str,
-                  workers: int) -> t.List[Entry]:
+                  workers: int) -> list[Entry]:
     """This owner's windows that the list does not name, to delete (their tags read concurrently)."""
     names = {e.name for e in listed if e.name}
     ids = {e.window_id for e in listed if e.window_id}
@@ -372,7 +372,7 @@ def error_message(e: BaseException) -> str:
     return getattr(e, "message", None) or str(e)
 
 
-def window_result(entry: Entry, planned: t.Optional[t.Tuple[t.Any, t.Any]], final: t.Optional[Doc], diff: bool) -> Doc:
+def window_result(entry: Entry, planned: tuple[t.Any, t.Any] | None, final: Doc | None, diff: bool) -> Doc:
     plan = planned[1] if planned else None
     before = plan.before if plan else None
     window_id = (final or before or {}).get("window_id") or entry.window_id
@@ -443,9 +443,9 @@ def refusal(problems: t.Sequence[Doc]) -> str:
 
 def batch_result(module: AnsibleSSMModule, entries: t.Sequence[Entry], planned: t.Sequence[_batch.Outcome],
                  applied: t.Sequence[_batch.Outcome]) -> Doc:
-    windows: t.List[Doc] = []
-    failed: t.List[Doc] = []
-    not_started: t.List[str] = []
+    windows: list[Doc] = []
+    failed: list[Doc] = []
+    not_started: list[str] = []
     for entry, plan_outcome, apply_outcome in zip(entries, planned, applied):
         result = window_result(entry, plan_outcome.value, apply_outcome.value, module._diff)
         error = plan_outcome.error or apply_outcome.error
