@@ -89,4 +89,3 @@ def test_reregistering_a_deregistered_task_with_a_changed_definition_is_not_refu
         assert _statuses(log, "RegisterTaskWithMaintenanceWindow") == [400, 200]
     finally:
         ssm_client.delete_maintenance_window(WindowId=window_id)
-
