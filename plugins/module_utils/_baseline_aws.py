@@ -22,10 +22,10 @@ from . import _baseline_fields as B
 from . import _baseline_plan as P
 from ._converge import ControllerGone
 from ._converge import PartialApply
-from ._ssm import AnsibleSSMError
 from ._ssm import RETRY
 from ._ssm import SSMErrorHandler
 from ._ssm import _paginate
+from ._ssm import create_once as create_token_once
 
 Doc = dict[str, t.Any]
 
@@ -220,35 +220,14 @@ def register_default(client, request: Doc) -> None:
     client.register_default_patch_baseline(**request)
 
 
-def _refused_token(error: AnsibleSSMError) -> bool:
-    response = getattr(error.exception, "response", None) or {}
-    return response.get("Error", {}).get("Code") == "IdempotentParameterMismatch"
-
-
 def create_once(client, op: P.Op, request: Doc) -> str:
-    """CreatePatchBaseline under its derived ClientToken (simultaneous runs get one baseline).
-
-    As for windows (``_converge._create``): SSM does not document how long a token is
-    remembered, so when the answer names a baseline that has been deleted since, the call is
-    made again under a token that names the stale ID. A refused token (same token, other
-    parameters) is a race lost to another definition of this name while a baseline of that name
-    exists: the error stands. When none exists, the token's baseline was deleted and the
-    definition changed since: the call is made again under a token that names the parameters.
-    """
-    stale: list[str] = []
-    while True:
-        request["ClientToken"] = P.create_token(op, stale)
-        try:
-            new_id = create_baseline(client, request)
-        except AnsibleSSMError as e:
-            marker = P.parameters_marker(request)
-            if not _refused_token(e) or marker in stale or find_by_name(client, request.get("Name") or ""):
-                raise
-            stale.append(marker)
-            continue
-        if new_id in stale or len(stale) > 3 or get_baseline(client, new_id) is not None:
-            return new_id
-        stale.append(new_id)
+    """CreatePatchBaseline under its derived ClientToken (simultaneous runs get one baseline),
+    through the windows' ``_ssm.create_once``: a stale token's baseline is asked for again, a
+    refused token stands while a baseline of that name exists, else the call is made again under
+    a token that names the parameters."""
+    return create_token_once(lambda req: create_baseline(client, req), request, lambda stale: P.create_token(op, stale),
+                             created_exists=lambda new_id: get_baseline(client, new_id) is not None,
+                             identity_exists=lambda: bool(find_by_name(client, request.get("Name") or "")))
 
 
 _WRITERS: dict[str, t.Callable[[t.Any, Doc], t.Any]] = {

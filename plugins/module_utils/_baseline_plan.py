@@ -17,8 +17,6 @@ executor swaps in the real ID once CreatePatchBaseline answers.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import typing as t
 
 from . import _baseline_fields as B
@@ -26,6 +24,7 @@ from . import _baseline_rules as R
 from . import _fields as F
 from ._plan import DefinitionError
 from ._plan import client_token
+from ._plan import parameters_marker  # noqa: F401  pylint: disable=unused-import
 from ._plan import token_seed
 
 Doc = dict[str, t.Any]
@@ -121,14 +120,6 @@ def create_token(op: Op, stale: t.Sequence[str] = ()) -> str:
     idempotency token: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreatePatchBaseline.html
     """
     return client_token(op.operation, "account", op.token_seed or {}, stale)
-
-
-def parameters_marker(request: t.Mapping[str, t.Any]) -> str:
-    """Names one CreatePatchBaseline's parameters (not its token), for ``create_token``'s ``stale``:
-    the token of a deleted baseline, re-sent with a changed definition, is refused; the run asks
-    again under a token that names these parameters (the same for every run of this definition)."""
-    text = json.dumps({k: v for k, v in request.items() if k != "ClientToken"}, sort_keys=True, default=str)
-    return "parameters:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def is_aws_provided(baseline_id: str) -> bool:

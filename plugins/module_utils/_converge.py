@@ -147,23 +147,20 @@ class PartialApply(Exception):
 
 
 def _create(client, op: Op, request: Doc, fresh_windows: set[str]) -> str | None:
-    """Send a Create/Register call under its derived ClientToken.
-
-    SSM does not document how long a token is remembered, so the answer is checked: when the
-    token's resource has been deleted since (a deliberate re-creation that observed the same
-    state), the call is made again under a token that names the stale ID. Targets and tasks of a
-    window this run created need no check: no earlier token can name that window.
+    """Send a Create/Register call under its derived ClientToken (``_ssm.create_once``: a stale
+    token's resource is asked for again, a refused one stands while a resource of that name exists,
+    else is asked again naming the parameters). Targets and tasks of a window this run created need
+    no check: no earlier token can name that window.
     """
     window_key = request.get("WindowId") or "account"
-    created_exists = _ssm.WRITE_OPERATIONS[op.operation].created_exists
-    stale: list[str] = []
-    while True:
-        request["ClientToken"] = client_token(op.operation, window_key, op.token_seed or {}, stale)
-        new_id = _ssm.write(client, op.operation, request)
-        if (not new_id or window_key in fresh_windows or new_id in stale or len(stale) > 2
-                or created_exists is None or created_exists(client, request, new_id)):
-            return new_id
-        stale.append(new_id)
+    spec = _ssm.WRITE_OPERATIONS[op.operation]
+    checked = window_key not in fresh_windows
+    created_exists, identity_exists = spec.created_exists, spec.identity_exists
+    return _ssm.create_once(
+        lambda req: _ssm.write(client, op.operation, req), request,
+        lambda stale: client_token(op.operation, window_key, op.token_seed or {}, stale),
+        created_exists=(lambda new_id: created_exists(client, request, new_id)) if checked and created_exists else None,
+        identity_exists=(lambda: identity_exists(client, request)) if checked and identity_exists else None)
 
 
 def execute(client, ops: t.Sequence[Op], keep_going: t.Callable[[], bool] | None = None,

@@ -131,10 +131,19 @@ def client_token(operation: str, window_key: str, seed: Doc, stale: t.Sequence[s
     Two runs that observed the same state and create the same resource send the same token, so
     SSM answers both with one resource (a different request under that token is refused with
     IdempotentParameterMismatch). A later, deliberate re-creation observes a different state,
-    or finds that the token's resource is gone (``stale``), and gets a fresh token.
+    or finds that the token's resource is gone (``stale``: its ID, or ``parameters_marker`` when
+    the token was refused), and gets a fresh token.
     """
     text = json.dumps([operation, window_key, seed, sorted(stale)], sort_keys=True)
     return "mwops-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:58]
+
+
+def parameters_marker(request: t.Mapping[str, t.Any]) -> str:
+    """Names one Create/Register call's parameters (not its token), for ``client_token``'s ``stale``:
+    the token of a deleted resource, re-sent with a changed definition, is refused; the run asks
+    again under a token that names these parameters (the same for every run of this definition)."""
+    text = json.dumps({k: v for k, v in request.items() if k != "ClientToken"}, sort_keys=True, default=str)
+    return "parameters:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def content_identity(content: t.Any) -> str:

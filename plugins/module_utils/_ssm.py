@@ -33,6 +33,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ._plan import parameters_marker
+
 Doc = dict[str, t.Any]
 
 # Writes are idempotent per request (a derived ClientToken on create) so retrying them is safe.
@@ -200,6 +202,8 @@ class WriteOperation:
     payload_blob: bool = False  # task requests: the Lambda Payload travels as bytes
     # Create/Register: whether the resource the call answered with exists (an old token's may not).
     created_exists: t.Callable[[t.Any, Doc, str], bool] | None = None
+    # Create/Register: whether a resource of the request's identity (its name) exists now.
+    identity_exists: t.Callable[[t.Any, Doc], bool] | None = None
 
 
 def _window_exists(client, _request: Doc, window_id: str) -> bool:
@@ -214,10 +218,25 @@ def _task_exists(client, request: Doc, window_task_id: str) -> bool:
     return get_task(client, request["WindowId"], window_task_id) is not None
 
 
+def _window_named(client, request: Doc) -> bool:
+    return bool(find_windows_by_name(client, request.get("Name") or ""))
+
+
+def _target_named(client, request: Doc) -> bool:
+    # Unnamed targets are one identity here: a refusal stands while any unnamed one exists.
+    name = request.get("Name") or None
+    return any((x.get("Name") or None) == name for x in describe_targets(client, request["WindowId"]))
+
+
+def _task_named(client, request: Doc) -> bool:
+    name = request.get("Name") or None
+    return any((x.get("Name") or None) == name for x in describe_tasks(client, request["WindowId"]))
+
+
 WRITE_OPERATIONS: dict[str, WriteOperation] = {
     "CreateMaintenanceWindow": WriteOperation("create_maintenance_window", "create maintenance window",
                                               new_id="WindowId", client_token=True,
-                                              created_exists=_window_exists),
+                                              created_exists=_window_exists, identity_exists=_window_named),
     "UpdateMaintenanceWindow": WriteOperation("update_maintenance_window", "update maintenance window"),
     "DeleteMaintenanceWindow": WriteOperation("delete_maintenance_window", "delete maintenance window", deletion=True),
     "AddTagsToResource": WriteOperation("add_tags_to_resource", "tag maintenance window"),
@@ -225,7 +244,8 @@ WRITE_OPERATIONS: dict[str, WriteOperation] = {
     "RegisterTargetWithMaintenanceWindow": WriteOperation("register_target_with_maintenance_window",
                                                           "register maintenance window target",
                                                           new_id="WindowTargetId", client_token=True,
-                                                          created_exists=_target_exists),
+                                                          created_exists=_target_exists,
+                                                          identity_exists=_target_named),
     "UpdateMaintenanceWindowTarget": WriteOperation("update_maintenance_window_target",
                                                     "update maintenance window target"),
     "DeregisterTargetFromMaintenanceWindow": WriteOperation("deregister_target_from_maintenance_window",
@@ -233,7 +253,7 @@ WRITE_OPERATIONS: dict[str, WriteOperation] = {
     "RegisterTaskWithMaintenanceWindow": WriteOperation("register_task_with_maintenance_window",
                                                         "register maintenance window task",
                                                         new_id="WindowTaskId", client_token=True, payload_blob=True,
-                                                        created_exists=_task_exists),
+                                                        created_exists=_task_exists, identity_exists=_task_named),
     "UpdateMaintenanceWindowTask": WriteOperation("update_maintenance_window_task", "update maintenance window task",
                                                   payload_blob=True),
     "DeregisterTaskFromMaintenanceWindow": WriteOperation("deregister_task_from_maintenance_window",
@@ -260,3 +280,42 @@ _WRITERS = {operation: _writer(spec) for operation, spec in WRITE_OPERATIONS.ite
 def write(client, operation: str, request: Doc) -> str | None:
     """Send one planned write; the new resource's ID for a Create/Register call, else None."""
     return _WRITERS[operation](client, request) or None
+
+
+def refused_token(error: Exception) -> bool:
+    """SSM refused a ClientToken it remembers from a call with other parameters."""
+    response = getattr(error, "exception", None)
+    response = getattr(response, "response", None) or {}
+    return response.get("Error", {}).get("Code") == "IdempotentParameterMismatch"
+
+
+def create_once(send: t.Callable[[Doc], str | None], request: Doc, token: t.Callable[[t.Sequence[str]], str],
+                created_exists: t.Callable[[str], bool] | None = None,
+                identity_exists: t.Callable[[], bool] | None = None) -> str | None:
+    """Send one Create/Register call under its derived ClientToken (``token(stale)``); the new ID.
+
+    SSM does not document how long a token is remembered, so the answer is checked
+    (``created_exists``): when the token's resource has been deleted since (a deliberate
+    re-creation that observed the same state), the call is made again under a token that names
+    the stale ID. A refused token (IdempotentParameterMismatch: same token, other parameters) is a
+    race lost to another definition of this identity while one exists (``identity_exists``, a
+    fresh read): the error stands, nothing is duplicated. When none exists, the token's resource
+    was deleted and the definition changed since: the call is made again under a token that also
+    names the parameters (the same for every run of this definition). Used for windows, targets,
+    tasks (``_converge``) and patch baselines (``_baseline_aws``). ClientToken:
+    https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateMaintenanceWindow.html
+    """
+    stale: list[str] = []
+    while True:
+        request["ClientToken"] = token(stale)
+        try:
+            new_id = send(request)
+        except AnsibleSSMError as e:
+            marker = parameters_marker(request)
+            if not refused_token(e) or identity_exists is None or marker in stale or identity_exists():
+                raise
+            stale.append(marker)
+            continue
+        if not new_id or new_id in stale or len(stale) > 3 or created_exists is None or created_exists(new_id):
+            return new_id
+        stale.append(new_id)
