@@ -210,8 +210,8 @@ def test_cleanup_refuses_an_empty_prefix():
 
 
 @pytest.mark.parametrize("target", sorted(SANDBOX_ONLY_TARGETS))
-def test_with_the_profile_the_patch_targets_are_skipped_before_anything_runs(monkeypatch, sandbox, tmp_path,
-                                                                               request, target):
+def test_with_the_profile_the_patch_targets_are_skipped_before_anything_runs(
+        monkeypatch, sandbox, tmp_path, request, target):
     monkeypatch.setenv(H.PROFILE_VARIABLE, "mwops-test")
     start = len(sandbox.requests())
     with pytest.raises(pytest.skip.Exception, match=f"{target} runs against the sandbox only"):
