@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import json
 import time
 from pathlib import Path
 
@@ -83,6 +84,24 @@ def test_pool_starts_the_longest_step_first_and_a_crash_is_a_failure(
     assert started == ["long", "middle", "short"]
     crashed = next(r for r in results if r.name == "middle")
     assert crashed.failed == 1 and "kaput" in crashed.notes[0]
+
+
+def test_a_filtered_run_keeps_the_measured_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A -k run times a subset of each step; recording it would start a long pole last next time."""
+    monkeypatch.setattr(run_tests.devenv, "WORK", tmp_path)
+    timings = tmp_path / "step-seconds.json"
+    timings.write_text('{"integration-2.18-modules": 800}')
+    quick = [run_tests.Step("integration-2.18-modules", lambda: run_tests.StepResult("integration-2.18-modules", passed=1))]
+    run_tests.run_pool(quick, jobs=1, record=False)
+    assert json.loads(timings.read_text()) == {"integration-2.18-modules": 800}
+    run_tests.run_pool(quick, jobs=1)
+    assert json.loads(timings.read_text())["integration-2.18-modules"] < 800
+
+
+def test_without_measurements_the_module_shards_start_first() -> None:
+    names = ["unit-2.21", "integration-2.21-executor", "sanity", "integration-2.18-modules", "integration-2.21-modules"]
+    ordered = sorted(names, key=lambda name: -run_tests._estimate(name, {}))
+    assert ordered[:2] == ["integration-2.21-modules", "integration-2.18-modules"]
 
 
 def test_heartbeat_speaks_when_a_step_is_silent(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
