@@ -95,7 +95,7 @@ def test_a_filtered_run_keeps_the_measured_order(monkeypatch: pytest.MonkeyPatch
     run_tests.run_pool(quick, jobs=1, record=False)
     assert json.loads(timings.read_text()) == {"integration-2.18-modules": 800}
     run_tests.run_pool(quick, jobs=1)
-    assert json.loads(timings.read_text())["integration-2.18-modules"] < 800
+    assert json.loads(timings.read_text())["integration-2.18-modules"] != 800  # replaced by this run's figure
 
 
 def test_without_measurements_the_module_shards_start_first() -> None:
